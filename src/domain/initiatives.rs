@@ -1,0 +1,18 @@
+//! Initiatives: programmes that group opportunities and countries, e.g. the
+//! Pakistan–Azerbaijan–Türkiye trilateral.
+
+use super::codes::CountryCode;
+use super::ids::{InitiativeId, PartyId, PersonId};
+use super::stored::Stored;
+
+/// The writable fields of an initiative.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitiativeData {
+    pub name: String,
+    pub description: Option<String>,
+    pub countries: Vec<CountryCode>,
+    pub lead_party_id: Option<PartyId>,
+    pub focal_person_id: Option<PersonId>,
+}
+
+pub type Initiative = Stored<InitiativeId, InitiativeData>;

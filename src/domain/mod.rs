@@ -1,0 +1,29 @@
+//! Types every layer may use: ids, codes, money, roles, and the resources themselves. Each can
+//! only hold a valid value: constructors parse and refuse.
+
+pub mod access;
+pub mod api_keys;
+pub mod codes;
+pub mod ids;
+pub mod initiatives;
+pub mod money;
+pub mod opportunities;
+pub mod parties;
+pub mod people;
+pub mod stored;
+
+/// Why a value could not be parsed, located by a JSON pointer relative to the request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError {
+    pub pointer: String,
+    pub detail: String,
+}
+
+impl ParseError {
+    pub fn new(pointer: impl Into<String>, detail: impl Into<String>) -> Self {
+        ParseError {
+            pointer: pointer.into(),
+            detail: detail.into(),
+        }
+    }
+}

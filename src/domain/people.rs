@@ -1,0 +1,17 @@
+//! People: contacts who belong to a party (a focal person of the host agency, an investor's
+//! representative).
+
+use super::ids::{PartyId, PersonId};
+use super::stored::Stored;
+
+/// The writable fields of a person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonData {
+    pub party_id: PartyId,
+    pub name: String,
+    pub job_title: Option<String>,
+    pub email: Option<String>,
+    pub telephone: Option<String>,
+}
+
+pub type Person = Stored<PersonId, PersonData>;

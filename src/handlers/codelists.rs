@@ -1,0 +1,47 @@
+//! Codelists: every code the API accepts, with a title for display.
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::domain::codes::{self, CodeEntry};
+use crate::error::AppError;
+
+/// The names of the available codelists.
+#[derive(Serialize, ToSchema)]
+pub struct CodelistIndex {
+    /// Names accepted by `GET /v1/codelists/{name}`.
+    #[schema(example = json!(["projectSector", "engagementModel"]))]
+    pub items: Vec<&'static str>,
+}
+
+/// List the codelist names.
+#[utoipa::path(
+    tag = "codelists",
+    responses((status = 200, description = "The codelist names", body = CodelistIndex))
+)]
+#[get("")]
+pub async fn list_codelists() -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .json(CodelistIndex {
+            items: codes::CODELIST_NAMES.to_vec(),
+        })
+}
+
+/// Get one codelist: every code with its title.
+#[utoipa::path(
+    tag = "codelists",
+    params(("name" = String, Path, description = "A codelist name from `GET /v1/codelists`", example = "projectSector")),
+    responses(
+        (status = 200, description = "The codes and titles", body = Vec<CodeEntry>),
+        (status = 404, description = "No codelist has this name", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/{name}")]
+pub async fn get_codelist(name: web::Path<String>) -> Result<HttpResponse, AppError> {
+    let list = codes::codelist(&name).ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .json(&list.entries))
+}

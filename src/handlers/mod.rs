@@ -1,0 +1,270 @@
+//! HTTP: routes, request and response DTOs, extraction, authentication. Only this layer knows
+//! actix-web.
+
+pub mod api_keys;
+pub mod auth;
+pub mod codelists;
+pub mod extract;
+pub mod health;
+//TMP pub mod initiatives;
+//TMP pub mod opportunities;
+pub mod pagination;
+pub mod parties;
+//TMP pub mod people;
+
+use actix_web::{HttpRequest, web};
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use crate::error::AppError;
+
+/// Registers every documented route; the OpenAPI document is generated from this registration.
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .service(
+            scope::scope("/v1/codelists")
+                .service(codelists::list_codelists)
+                .service(codelists::get_codelist),
+        )
+        .service(
+            scope::scope("/v1/api-keys")
+                .service(api_keys::list_api_keys)
+                .service(api_keys::create_api_key)
+                .service(api_keys::revoke_api_key),
+        )
+        .service(
+            scope::scope("/v1/parties")
+                .service(parties::list_parties)
+                .service(parties::create_party)
+                .service(parties::get_party)
+                .service(parties::update_party)
+                .service(parties::delete_party),
+        )
+        ;
+//TMPEND
+}
+
+/// The documented paths and their methods, to tell an unknown path (404) from a known path
+/// asked with the wrong method (405 with `Allow`).
+pub struct RouteTable {
+    routes: Vec<(Vec<Segment>, Vec<String>)>,
+}
+
+enum Segment {
+    Literal(String),
+    Param,
+}
+
+impl RouteTable {
+    pub fn from_openapi(document: &utoipa::openapi::OpenApi) -> Self {
+        let routes = document
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let segments = path
+                    .trim_matches('/')
+                    .split('/')
+                    .map(|s| {
+                        if s.starts_with('{') {
+                            Segment::Param
+                        } else {
+                            Segment::Literal(s.to_owned())
+                        }
+                    })
+                    .collect();
+                let methods = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter(|(_, present)| *present)
+                .map(|(m, _)| m.to_owned())
+                .collect();
+                (segments, methods)
+            })
+            .collect();
+        RouteTable { routes }
+    }
+
+    /// The methods allowed on `path`, or `None` when no documented route matches it.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        let mut allowed: Vec<String> = Vec::new();
+        let mut matched = false;
+        for (segments, methods) in &self.routes {
+            let fits = segments.len() == parts.len()
+                && segments.iter().zip(&parts).all(|(s, p)| match s {
+                    Segment::Literal(l) => l == p,
+                    Segment::Param => !p.is_empty(),
+                });
+            if fits {
+                matched = true;
+                allowed.extend(methods.iter().cloned());
+            }
+        }
+        matched.then(|| {
+            allowed.sort();
+            allowed.dedup();
+            allowed
+        })
+    }
+}
+
+/// Answers every request no route took: 405 with `Allow` for a known path, else 404.
+pub async fn fallback(request: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, AppError> {
+    Err(match routes.allowed(request.path()) {
+        Some(allow) => AppError::MethodNotAllowed { allow },
+        None => AppError::RouteNotFound,
+    })
+}
+
+use actix_web::HttpResponse;
+use actix_web::http::header;
+use serde::Serialize;
+
+use crate::services::Expected;
+
+/// The strong ETag of a resource version.
+pub fn etag(version: i32) -> String {
+    format!("\"v{version}\"")
+}
+
+/// Reads `If-Match`: `*` or absent accepts any version; otherwise only the listed strong tags
+/// match (a weak tag never does).
+pub fn if_match(request: &HttpRequest) -> Expected {
+    let Some(value) = request.headers().get(header::IF_MATCH) else {
+        return Expected::Any;
+    };
+    let text = value.to_str().unwrap_or("");
+    if text.trim() == "*" {
+        return Expected::Any;
+    }
+    Expected::OneOf(
+        text.split(',')
+            .filter_map(|tag| {
+                tag.trim()
+                    .strip_prefix("\"v")?
+                    .strip_suffix('"')?
+                    .parse()
+                    .ok()
+            })
+            .collect(),
+    )
+}
+
+fn none_match(request: &HttpRequest, tag: &str) -> bool {
+    request
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| {
+            v.split(',').any(|t| {
+                let t = t.trim();
+                t == "*" || t == tag || t.strip_prefix("W/") == Some(tag)
+            })
+        })
+}
+
+/// 200 with the body and its ETag, or 304 when the client's copy is current.
+pub fn single<T: Serialize>(request: &HttpRequest, version: i32, body: &T) -> HttpResponse {
+    let tag = etag(version);
+    if none_match(request, &tag) {
+        return HttpResponse::NotModified()
+            .insert_header((header::ETAG, tag))
+            .finish();
+    }
+    HttpResponse::Ok()
+        .insert_header((header::ETAG, tag))
+        .json(body)
+}
+
+/// 201 with `Location` and ETag.
+pub fn created<T: Serialize>(location: String, version: i32, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::ETAG, etag(version)))
+        .json(body)
+}
+
+/// An id from the path; one that is malformed or of another kind is simply not found.
+pub fn path_id<T>(text: &str, parse: fn(&str) -> Option<T>) -> Result<T, AppError> {
+    parse(text).ok_or(AppError::NotFound)
+}
+
+/// Fields the server sets; a client that sends them is told so.
+const READ_ONLY: [&str; 5] = ["id", "createdAt", "updatedAt", "version", "publishedAt"];
+
+/// Applies a JSON Merge Patch (RFC 7396) to `current`, refusing read-only fields.
+pub fn merge_patch(mut current: serde_json::Value, patch: serde_json::Value) -> Result<serde_json::Value, AppError> {
+    let serde_json::Value::Object(fields) = &patch else {
+        return Err(AppError::invalid_field("/", "a merge patch must be a JSON object"));
+    };
+    let read_only: Vec<crate::error::FieldError> = fields
+        .keys()
+        .filter(|k| READ_ONLY.contains(&k.as_str()))
+        .map(|k| crate::error::FieldError::new(format!("/{k}"), "is read-only"))
+        .collect();
+    if !read_only.is_empty() {
+        return Err(AppError::invalid(read_only));
+    }
+    merge(&mut current, patch);
+    Ok(current)
+}
+
+fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
+    use serde_json::Value;
+    match patch {
+        Value::Object(fields) => {
+            if !target.is_object() {
+                *target = Value::Object(serde_json::Map::new());
+            }
+            if let Value::Object(map) = target {
+                for (key, value) in fields {
+                    if value.is_null() {
+                        map.remove(&key);
+                    } else {
+                        merge(map.entry(key).or_insert(Value::Null), value);
+                    }
+                }
+            }
+        }
+        other => *target = other,
+    }
+}
+
+/// Converts a stored timestamp (naive UTC) for a response.
+pub fn utc(value: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
+    chrono::DateTime::from_naive_utc_and_offset(value, chrono::Utc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn merge_patch_follows_rfc_7396() {
+        let current = json!({"a": "b", "c": {"d": "e", "f": "g"}});
+        let patched = merge_patch(current, json!({"a": "z", "c": {"f": null}})).unwrap();
+        assert_eq!(patched, json!({"a": "z", "c": {"d": "e"}}));
+    }
+
+    #[test]
+    fn merge_patch_refuses_read_only_fields() {
+        assert!(merge_patch(json!({}), json!({"id": "x"})).is_err());
+        assert!(merge_patch(json!({}), json!([1])).is_err());
+    }
+
+    #[test]
+    fn if_match_accepts_only_strong_tags() {
+        let request = actix_web::test::TestRequest::default()
+            .insert_header((header::IF_MATCH, "\"v3\", W/\"v4\""))
+            .to_http_request();
+        assert_eq!(if_match(&request), Expected::OneOf(vec![3]));
+    }
+}

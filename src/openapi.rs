@@ -1,0 +1,138 @@
+//! The OpenAPI 3.1 document, generated from the same registration that builds the router.
+
+use actix_web::App;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{Content, OpenApi as Document, Ref, RefOr};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::{PROBLEM_JSON, Problem};
+use crate::handlers;
+
+/// Top-level information; paths and schemas come from the registered handlers.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "InvestDesk API",
+        description = "Investment opportunities listed by a government investment agency for foreign investors, and the interest they draw.\n\nAuthenticate with `Authorization: Bearer <key>`. Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`limit`, `cursor`, `nextCursor`, `Link: rel=\"next\"`).",
+        license(name = "Apache-2.0", identifier = "Apache-2.0")
+    ),
+    tags(
+        (name = "opportunities", description = "Investment opportunities (OC4IDS-aligned projects)"),
+        (name = "parties", description = "Organisations: governments, agencies, companies, consortia, lenders"),
+        (name = "people", description = "Contacts who belong to a party"),
+        (name = "initiatives", description = "Programmes grouping opportunities and countries"),
+        (name = "codelists", description = "Every code the API accepts, with titles"),
+        (name = "apiKeys", description = "API keys and roles (admin)"),
+        (name = "operations", description = "Health and readiness"),
+    ),
+    components(schemas(Problem)),
+    modifiers(&SecurityScheme_)
+)]
+struct ApiDoc;
+
+struct SecurityScheme_;
+
+impl Modify for SecurityScheme_ {
+    fn modify(&self, openapi: &mut Document) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearerAuth",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("An API key: `Authorization: Bearer idk_…`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The problem responses, declared once and referenced from each operation by rule.
+const PROBLEMS: &[(&str, &str, &str)] = &[
+    ("400", "BadRequest", "Malformed JSON or invalid query parameters"),
+    ("401", "Unauthorized", "Missing, unknown, revoked or expired API key"),
+    ("403", "Forbidden", "The key's role may not do this"),
+    ("404", "NotFound", "No such resource, or not visible to the caller"),
+    ("409", "Conflict", "Conflicts with the current state"),
+    ("412", "PreconditionFailed", "If-Match does not match the current ETag"),
+    ("413", "PayloadTooLarge", "The body exceeds 64 KiB"),
+    ("415", "UnsupportedMediaType", "The body is not JSON"),
+    ("422", "ValidationFailed", "The body is invalid; `errors` lists each field"),
+    ("500", "InternalError", "A bug; reported with the request id"),
+    ("503", "ServiceUnavailable", "The database is unavailable; retry after `Retry-After`"),
+];
+
+fn add_problem_responses(document: &mut Document) {
+    let components = document.components.get_or_insert_with(Default::default);
+    for (_, name, description) in PROBLEMS {
+        components.responses.insert(
+            (*name).to_owned(),
+            RefOr::T(
+                ResponseBuilder::new()
+                    .description(*description)
+                    .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+                    .build(),
+            ),
+        );
+    }
+    for (path, item) in document.paths.paths.iter_mut() {
+        let has_id = path.contains('{');
+        let operations: [(&str, &mut Option<Operation>); 4] = [
+            ("get", &mut item.get),
+            ("post", &mut item.post),
+            ("patch", &mut item.patch),
+            ("delete", &mut item.delete),
+        ];
+        for (method, operation) in operations {
+            let Some(operation) = operation else { continue };
+            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            let body = matches!(method, "post" | "patch");
+            let mut codes = vec!["500", "503"];
+            if !path.starts_with("/healthz") && !path.starts_with("/readyz") {
+                codes.push("400");
+            }
+            if secured {
+                codes.extend(["401", "403"]);
+            }
+            if has_id && !path.starts_with("/v1/codelists") {
+                codes.push("404");
+            }
+            if body {
+                codes.extend(["413", "415", "422", "409"]);
+            }
+            if method == "patch" || method == "delete" {
+                codes.extend(["409", "412"]);
+            }
+            for code in codes {
+                let Some((_, name, _)) = PROBLEMS.iter().find(|(c, _, _)| *c == code) else { continue };
+                operation
+                    .responses
+                    .responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))));
+            }
+        }
+    }
+}
+
+/// The complete document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
+pub fn document() -> Document {
+    let (_, mut document) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(handlers::routes)
+        .split_for_parts();
+    document.info.version = env!("CARGO_PKG_VERSION").to_owned();
+    add_problem_responses(&mut document);
+    document
+}
+
+/// The document as committed: pretty JSON with a final newline.
+pub fn document_json() -> String {
+    let mut text = document().to_pretty_json().unwrap_or_default();
+    text.push('\n');
+    text
+}

@@ -1,0 +1,341 @@
+//! Stored opportunities, with a facet table that makes multi-valued filters index lookups.
+
+use std::collections::BTreeSet;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+
+use super::page::{PageRequest, parse_text_key, parse_timestamp_key};
+use super::schema::{opportunities, opportunity_facets};
+use super::{DbConnection, MultiBackend};
+use crate::domain::codes::{
+    CountryCode, CurrencyCode, EngagementModel, ListingStatus, PppModel, ProjectStatus,
+    ProjectType, SectorCode,
+};
+use crate::domain::ids::{InitiativeId, OpportunityId, PartyId, PersonId};
+use crate::domain::money::Money;
+use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
+use crate::persistence::api_keys::corrupt;
+
+const SECTOR: &str = "sector";
+const ENGAGEMENT_MODEL: &str = "engagementModel";
+const PARTNER_COUNTRY: &str = "partnerCountry";
+
+#[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = opportunities, treat_none_as_null = true)]
+struct OpportunityRow {
+    id: String,
+    title: String,
+    description: String,
+    purpose: Option<String>,
+    sectors: String,
+    project_type: Option<String>,
+    project_status: String,
+    listing_status: String,
+    engagement_models: String,
+    ppp_model: Option<String>,
+    host_country: String,
+    locations: String,
+    estimated_cost_minor: Option<i64>,
+    estimated_cost_currency: Option<String>,
+    investment_sought_minor: Option<i64>,
+    investment_sought_currency: Option<String>,
+    eoi_deadline: Option<NaiveDate>,
+    public_authority_id: Option<String>,
+    focal_person_id: Option<String>,
+    partner_countries: String,
+    initiative_id: Option<String>,
+    documents: String,
+    oc4ids_id: Option<String>,
+    search_text: String,
+    created_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+    published_at: Option<NaiveDateTime>,
+    version: i32,
+}
+
+fn json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(text: &str) -> QueryResult<T> {
+    serde_json::from_str(text).map_err(|e| corrupt(e.to_string()))
+}
+
+fn money_parts(money: &Option<Money>) -> (Option<i64>, Option<String>) {
+    match money {
+        Some(m) => (Some(m.minor()), Some(m.currency().to_string())),
+        None => (None, None),
+    }
+}
+
+fn money_of(minor: Option<i64>, currency: Option<String>) -> Option<Money> {
+    match (minor, currency) {
+        (Some(minor), Some(currency)) => Some(Money::from_minor(minor, CurrencyCode::from_db(currency))),
+        _ => None,
+    }
+}
+
+impl OpportunityRow {
+    fn from_domain(opportunity: &Opportunity) -> Self {
+        let d = &opportunity.data.data;
+        let (estimated_cost_minor, estimated_cost_currency) = money_parts(&d.estimated_cost);
+        let (investment_sought_minor, investment_sought_currency) = money_parts(&d.investment_sought);
+        OpportunityRow {
+            id: opportunity.id.to_string(),
+            title: d.title.clone(),
+            description: d.description.clone(),
+            purpose: d.purpose.clone(),
+            sectors: json(&d.sectors),
+            project_type: d.project_type.as_ref().map(|c| c.to_string()),
+            project_status: d.project_status.to_string(),
+            listing_status: opportunity.data.status.as_str().to_owned(),
+            engagement_models: json(&d.engagement_models),
+            ppp_model: d.ppp_model.map(|m| m.as_str().to_owned()),
+            host_country: d.host_country.to_string(),
+            locations: json(&d.locations),
+            estimated_cost_minor,
+            estimated_cost_currency,
+            investment_sought_minor,
+            investment_sought_currency,
+            eoi_deadline: d.eoi_deadline,
+            public_authority_id: d.public_authority_id.as_ref().map(|p| p.to_string()),
+            focal_person_id: d.focal_person_id.as_ref().map(|p| p.to_string()),
+            partner_countries: json(&d.partner_countries),
+            initiative_id: d.initiative_id.as_ref().map(|i| i.to_string()),
+            documents: json(&d.documents),
+            oc4ids_id: d.oc4ids_id.clone(),
+            search_text: d.search_text(),
+            created_at: opportunity.created_at,
+            updated_at: opportunity.updated_at,
+            published_at: opportunity.data.published_at,
+            version: opportunity.version,
+        }
+    }
+
+    fn into_domain(self) -> QueryResult<Opportunity> {
+        Ok(Opportunity {
+            id: OpportunityId::from_db(self.id),
+            data: Listing {
+                data: OpportunityData {
+                    title: self.title,
+                    description: self.description,
+                    purpose: self.purpose,
+                    sectors: from_json(&self.sectors)?,
+                    project_type: self.project_type.map(ProjectType::from_db),
+                    project_status: ProjectStatus::from_db(self.project_status),
+                    engagement_models: from_json(&self.engagement_models)?,
+                    ppp_model: self
+                        .ppp_model
+                        .map(|m| PppModel::from_db(&m).map_err(corrupt))
+                        .transpose()?,
+                    host_country: CountryCode::from_db(self.host_country),
+                    locations: from_json(&self.locations)?,
+                    estimated_cost: money_of(self.estimated_cost_minor, self.estimated_cost_currency),
+                    investment_sought: money_of(self.investment_sought_minor, self.investment_sought_currency),
+                    eoi_deadline: self.eoi_deadline,
+                    public_authority_id: self.public_authority_id.map(PartyId::from_db),
+                    focal_person_id: self.focal_person_id.map(PersonId::from_db),
+                    partner_countries: from_json(&self.partner_countries)?,
+                    initiative_id: self.initiative_id.map(InitiativeId::from_db),
+                    documents: from_json(&self.documents)?,
+                    oc4ids_id: self.oc4ids_id,
+                },
+                status: ListingStatus::from_db(&self.listing_status).map_err(corrupt)?,
+                published_at: self.published_at,
+            },
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            version: self.version,
+        })
+    }
+}
+
+/// Which opportunities a list shows. Empty lists mean "no restriction".
+#[derive(Debug, Clone, Default)]
+pub struct OpportunityFilter {
+    /// Listing statuses the caller may see, intersected with any requested ones.
+    pub listing_statuses: Vec<ListingStatus>,
+    /// Any of these sectors (a broad code matches its narrower codes).
+    pub sectors: Vec<SectorCode>,
+    pub engagement_models: Vec<EngagementModel>,
+    pub project_statuses: Vec<ProjectStatus>,
+    pub host_country: Option<CountryCode>,
+    pub partner_country: Option<CountryCode>,
+    pub initiative_id: Option<InitiativeId>,
+    /// Investment sought in one currency, between optional bounds in minor units.
+    pub investment: Option<(CurrencyCode, Option<i64>, Option<i64>)>,
+    pub eoi_deadline_before: Option<NaiveDate>,
+    pub eoi_deadline_after: Option<NaiveDate>,
+    pub updated_since: Option<NaiveDateTime>,
+    /// Lower-case words that must all appear in the title or description.
+    pub words: Vec<String>,
+}
+
+/// Orders for opportunity lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpportunitySort {
+    Created,
+    Updated,
+    Title,
+}
+
+/// Ids of opportunities with any of `values` for `facet` (a subselect on the facet index).
+macro_rules! facet_ids {
+    ($facet:expr, $values:expr) => {
+        opportunity_facets::table
+            .filter(opportunity_facets::facet.eq($facet))
+            .filter(opportunity_facets::value.eq_any($values))
+            .select(opportunity_facets::opportunity_id)
+    };
+}
+
+/// Escapes LIKE wildcards so a search for `100%` finds the text `100%`.
+fn like_pattern(word: &str) -> String {
+    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
+}
+
+fn filtered(filter: &OpportunityFilter) -> opportunities::BoxedQuery<'static, MultiBackend> {
+    let mut query = opportunities::table.into_boxed();
+    if !filter.listing_statuses.is_empty() {
+        let statuses: Vec<&str> = filter.listing_statuses.iter().map(|s| s.as_str()).collect();
+        query = query.filter(opportunities::listing_status.eq_any(statuses));
+    }
+    if !filter.sectors.is_empty() {
+        let values: Vec<String> = filter.sectors.iter().map(|s| s.to_string()).collect();
+        query = query.filter(opportunities::id.eq_any(facet_ids!(SECTOR, values)));
+    }
+    if !filter.engagement_models.is_empty() {
+        let values: Vec<String> = filter.engagement_models.iter().map(|m| m.as_str().to_owned()).collect();
+        query = query.filter(opportunities::id.eq_any(facet_ids!(ENGAGEMENT_MODEL, values)));
+    }
+    if let Some(country) = &filter.partner_country {
+        query = query.filter(opportunities::id.eq_any(facet_ids!(PARTNER_COUNTRY, vec![country.to_string()])));
+    }
+    if !filter.project_statuses.is_empty() {
+        let values: Vec<String> = filter.project_statuses.iter().map(|s| s.to_string()).collect();
+        query = query.filter(opportunities::project_status.eq_any(values));
+    }
+    if let Some(country) = &filter.host_country {
+        query = query.filter(opportunities::host_country.eq(country.to_string()));
+    }
+    if let Some(initiative) = &filter.initiative_id {
+        query = query.filter(opportunities::initiative_id.eq(initiative.to_string()));
+    }
+    if let Some((currency, min, max)) = &filter.investment {
+        query = query.filter(opportunities::investment_sought_currency.eq(currency.to_string()));
+        if let Some(min) = min {
+            query = query.filter(opportunities::investment_sought_minor.ge(*min));
+        }
+        if let Some(max) = max {
+            query = query.filter(opportunities::investment_sought_minor.le(*max));
+        }
+    }
+    if let Some(before) = filter.eoi_deadline_before {
+        query = query.filter(opportunities::eoi_deadline.lt(before));
+    }
+    if let Some(after) = filter.eoi_deadline_after {
+        query = query.filter(opportunities::eoi_deadline.gt(after));
+    }
+    if let Some(since) = filter.updated_since {
+        query = query.filter(opportunities::updated_at.ge(since));
+    }
+    for word in &filter.words {
+        query = query.filter(opportunities::search_text.like(like_pattern(word)).escape('\\'));
+    }
+    query
+}
+
+fn replace_facets(conn: &mut DbConnection, opportunity: &Opportunity) -> QueryResult<()> {
+    let id = opportunity.id.as_str();
+    diesel::delete(opportunity_facets::table.filter(opportunity_facets::opportunity_id.eq(id)))
+        .execute(conn)?;
+    let d = &opportunity.data.data;
+    let mut facets: BTreeSet<(&str, String)> = BTreeSet::new();
+    for sector in &d.sectors {
+        for code in sector.with_ancestors() {
+            facets.insert((SECTOR, code));
+        }
+    }
+    for model in &d.engagement_models {
+        facets.insert((ENGAGEMENT_MODEL, model.as_str().to_owned()));
+    }
+    for country in &d.partner_countries {
+        facets.insert((PARTNER_COUNTRY, country.to_string()));
+    }
+    for (facet, value) in facets {
+        diesel::insert_into(opportunity_facets::table)
+            .values((
+                opportunity_facets::facet.eq(facet),
+                opportunity_facets::value.eq(value),
+                opportunity_facets::opportunity_id.eq(id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn insert(conn: &mut DbConnection, opportunity: &Opportunity) -> QueryResult<()> {
+    diesel::insert_into(opportunities::table)
+        .values(OpportunityRow::from_domain(opportunity))
+        .execute(conn)?;
+    replace_facets(conn, opportunity)
+}
+
+/// Writes `opportunity` over the stored row if that row is still at `previous_version`.
+pub fn update(conn: &mut DbConnection, opportunity: &Opportunity, previous_version: i32) -> QueryResult<bool> {
+    let changed = diesel::update(
+        opportunities::table
+            .find(opportunity.id.as_str())
+            .filter(opportunities::version.eq(previous_version)),
+    )
+    .set(OpportunityRow::from_domain(opportunity))
+    .execute(conn)?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    replace_facets(conn, opportunity)?;
+    Ok(true)
+}
+
+pub fn get(conn: &mut DbConnection, id: &OpportunityId) -> QueryResult<Option<Opportunity>> {
+    opportunities::table
+        .find(id.as_str())
+        .select(OpportunityRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(OpportunityRow::into_domain)
+        .transpose()
+}
+
+pub fn exists(conn: &mut DbConnection, id: &OpportunityId) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(opportunities::table.find(id.as_str()))).get_result(conn)
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &OpportunityFilter,
+    page: &PageRequest<OpportunitySort>,
+) -> QueryResult<Vec<Opportunity>> {
+    let mut query = filtered(filter);
+    let rows = match page.sort {
+        OpportunitySort::Created => crate::keyset!(query, page, opportunities::id),
+        OpportunitySort::Updated => crate::keyset!(query, page, opportunities::id, opportunities::updated_at, parse_timestamp_key),
+        OpportunitySort::Title => crate::keyset!(query, page, opportunities::id, opportunities::title, parse_text_key),
+    }
+    .select(OpportunityRow::as_select())
+    .load(conn)?;
+    rows.into_iter().map(OpportunityRow::into_domain).collect()
+}
+
+pub fn count(conn: &mut DbConnection, filter: &OpportunityFilter) -> QueryResult<i64> {
+    filtered(filter).count().get_result(conn)
+}
+
+/// Deletes an opportunity (its facets go with it).
+pub fn delete(conn: &mut DbConnection, id: &OpportunityId) -> QueryResult<bool> {
+    diesel::delete(opportunities::table.find(id.as_str()))
+        .execute(conn)
+        .map(|n| n > 0)
+}

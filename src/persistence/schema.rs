@@ -1,0 +1,134 @@
+// Table definitions matching migrations/{sqlite,postgres}. Both trees create the same tables; keep
+// this file in step with them (every API test runs the migrations and then these queries).
+
+diesel::table! {
+    app_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
+    parties (id) {
+        id -> Text,
+        name -> Text,
+        kind -> Text,
+        country -> Text,
+        identifier_scheme -> Nullable<Text>,
+        identifier_id -> Nullable<Text>,
+        website -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_email -> Nullable<Text>,
+        contact_telephone -> Nullable<Text>,
+        focal_person_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    party_members (party_id, member_id) {
+        party_id -> Text,
+        member_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    people (id) {
+        id -> Text,
+        party_id -> Text,
+        name -> Text,
+        job_title -> Nullable<Text>,
+        email -> Nullable<Text>,
+        telephone -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    initiatives (id) {
+        id -> Text,
+        name -> Text,
+        description -> Nullable<Text>,
+        countries -> Text,
+        lead_party_id -> Nullable<Text>,
+        focal_person_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    opportunities (id) {
+        id -> Text,
+        title -> Text,
+        description -> Text,
+        purpose -> Nullable<Text>,
+        sectors -> Text,
+        project_type -> Nullable<Text>,
+        project_status -> Text,
+        listing_status -> Text,
+        engagement_models -> Text,
+        ppp_model -> Nullable<Text>,
+        host_country -> Text,
+        locations -> Text,
+        estimated_cost_minor -> Nullable<BigInt>,
+        estimated_cost_currency -> Nullable<Text>,
+        investment_sought_minor -> Nullable<BigInt>,
+        investment_sought_currency -> Nullable<Text>,
+        eoi_deadline -> Nullable<Date>,
+        public_authority_id -> Nullable<Text>,
+        focal_person_id -> Nullable<Text>,
+        partner_countries -> Text,
+        initiative_id -> Nullable<Text>,
+        documents -> Text,
+        oc4ids_id -> Nullable<Text>,
+        search_text -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    opportunity_facets (facet, value, opportunity_id) {
+        facet -> Text,
+        value -> Text,
+        opportunity_id -> Text,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        name -> Text,
+        role -> Text,
+        party_id -> Nullable<Text>,
+        secret_hash -> Text,
+        hint -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(people -> parties (party_id));
+diesel::joinable!(opportunity_facets -> opportunities (opportunity_id));
+diesel::joinable!(api_keys -> parties (party_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    app_settings,
+    parties,
+    party_members,
+    people,
+    initiatives,
+    opportunities,
+    opportunity_facets,
+    api_keys,
+);

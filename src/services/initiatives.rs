@@ -1,0 +1,97 @@
+//! Rules for initiatives: officers write, everyone reads.
+
+use super::{AppState, Expected, check_references, deleted, fresh, replace};
+use crate::domain::access::Caller;
+use crate::domain::ids::InitiativeId;
+use crate::domain::initiatives::{Initiative, InitiativeData};
+use crate::error::{AppError, FieldError};
+use crate::persistence::initiatives::{self as store, InitiativeSort};
+use crate::persistence::page::PageRequest;
+use crate::persistence::{DbConnection, parties, people, write_transaction};
+
+fn validate(conn: &mut DbConnection, data: &InitiativeData) -> Result<(), AppError> {
+    let mut problems = Vec::new();
+    if let Some(party) = &data.lead_party_id
+        && !parties::exists(conn, party)?
+    {
+        problems.push(FieldError::new("/leadPartyId", "no party has this id"));
+    }
+    if let Some(person) = &data.focal_person_id
+        && !people::exists(conn, person)?
+    {
+        problems.push(FieldError::new("/focalPersonId", "no person has this id"));
+    }
+    check_references(problems)
+}
+
+pub async fn create(state: &AppState, caller: &Caller, data: InitiativeData) -> Result<Initiative, AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                validate(conn, &data)?;
+                let initiative = fresh(InitiativeId::generate(), data);
+                store::insert(conn, &initiative)?;
+                Ok(initiative)
+            })
+        })
+        .await
+}
+
+pub async fn get(state: &AppState, id: InitiativeId) -> Result<Initiative, AppError> {
+    state
+        .db
+        .run(move |conn| store::get(conn, &id)?.ok_or(AppError::NotFound))
+        .await
+}
+
+pub async fn list(
+    state: &AppState,
+    page: PageRequest<InitiativeSort>,
+    with_total: bool,
+) -> Result<(Vec<Initiative>, Option<i64>), AppError> {
+    state
+        .db
+        .run(move |conn| {
+            let items = store::list(conn, &page)?;
+            let total = if with_total { Some(store::count(conn)?) } else { None };
+            Ok((items, total))
+        })
+        .await
+}
+
+/// Replaces an initiative's data with what `build` makes of the current one.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: InitiativeId,
+    expected: Expected,
+    build: impl FnOnce(&Initiative) -> Result<InitiativeData, AppError> + Send + 'static,
+) -> Result<Initiative, AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+                replace(conn, current, &expected, build, validate, store::update)
+            })
+        })
+        .await
+}
+
+/// Deletes an initiative no opportunity belongs to; otherwise 409.
+pub async fn delete(state: &AppState, caller: &Caller, id: InitiativeId, expected: Expected) -> Result<(), AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+                expected.check(current.version)?;
+                deleted(store::delete(conn, &id), "initiative")
+            })
+        })
+        .await
+}

@@ -1,0 +1,133 @@
+//! Business rules: validation beyond single fields, permissions, listing lifecycle and
+//! transactions. Services call persistence and return domain values or [`AppError`]s.
+
+pub mod api_keys;
+pub mod initiatives;
+//TMP pub mod opportunities;
+pub mod parties;
+pub mod people;
+
+use crate::error::AppError;
+use crate::handlers::pagination::CursorCodec;
+use crate::persistence::{Database, settings};
+
+/// Shared state of a running server.
+pub struct AppState {
+    pub db: Database,
+    pub cursors: CursorCodec,
+}
+
+impl AppState {
+    /// Loads what every request needs from the (migrated) database.
+    pub fn new(db: Database) -> Result<Self, AppError> {
+        let mut conn = db.get()?;
+        let key = settings::get(&mut conn, settings::CURSOR_KEY)?
+            .ok_or_else(|| AppError::internal("cursor key missing: run migrations"))?;
+        drop(conn);
+        Ok(AppState {
+            db,
+            cursors: CursorCodec::new(key.as_bytes()),
+        })
+    }
+}
+
+/// Succeeds when the database answers a trivial query.
+pub async fn check_ready(state: &AppState) -> Result<(), AppError> {
+    state
+        .db
+        .run(|conn| {
+            crate::persistence::ping(conn).map_err(|e| AppError::Unavailable(e.to_string()))
+        })
+        .await
+}
+
+/// The versions a conditional request (`If-Match`) accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Expected {
+    /// No condition.
+    #[default]
+    Any,
+    /// One of these versions must be current; an empty list never matches.
+    OneOf(Vec<i32>),
+}
+
+impl Expected {
+    /// 412 when the current version is not one the client expected.
+    pub fn check(&self, current: i32) -> Result<(), AppError> {
+        match self {
+            Expected::Any => Ok(()),
+            Expected::OneOf(versions) if versions.contains(&current) => Ok(()),
+            Expected::OneOf(_) => Err(AppError::PreconditionFailed),
+        }
+    }
+}
+
+/// Records one problem per missing reference, or passes.
+fn check_references(problems: Vec<crate::error::FieldError>) -> Result<(), AppError> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::invalid(problems))
+    }
+}
+
+/// The one way a stored resource changes: check the expected version, build the new data,
+/// validate it, and write it only if nobody changed the row meanwhile. Unchanged data is not
+/// written, and keeps its version.
+fn replace<I: Clone, D: PartialEq + Clone>(
+    conn: &mut crate::persistence::DbConnection,
+    current: crate::domain::stored::Stored<I, D>,
+    expected: &Expected,
+    build: impl FnOnce(&crate::domain::stored::Stored<I, D>) -> Result<D, AppError>,
+    validate: impl FnOnce(&mut crate::persistence::DbConnection, &D) -> Result<(), AppError>,
+    write: impl FnOnce(
+        &mut crate::persistence::DbConnection,
+        &crate::domain::stored::Stored<I, D>,
+        i32,
+    ) -> diesel::QueryResult<bool>,
+) -> Result<crate::domain::stored::Stored<I, D>, AppError> {
+    expected.check(current.version)?;
+    let data = build(&current)?;
+    if data == current.data {
+        return Ok(current);
+    }
+    validate(conn, &data)?;
+    let next = crate::domain::stored::Stored {
+        data,
+        updated_at: crate::persistence::now(),
+        version: current.version + 1,
+        ..current.clone()
+    };
+    if !write(conn, &next, current.version)? {
+        return Err(AppError::PreconditionFailed);
+    }
+    Ok(next)
+}
+
+/// A new resource at version 1.
+fn fresh<I, D>(id: I, data: D) -> crate::domain::stored::Stored<I, D> {
+    let now = crate::persistence::now();
+    crate::domain::stored::Stored {
+        id,
+        data,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    }
+}
+
+/// Turns a foreign-key refusal on delete into a 409 that says what to do.
+fn deleted(result: diesel::QueryResult<bool>, what: &str) -> Result<(), AppError> {
+    match result {
+        Ok(true) => Ok(()),
+        Ok(false) => Err(AppError::NotFound),
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::ForeignKeyViolation,
+            _,
+        )) => Err(AppError::conflict(
+            "inUse",
+            format!("This {what} is still referred to by other resources; remove those references first."),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

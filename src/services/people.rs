@@ -1,0 +1,94 @@
+//! Rules for people: officers only.
+
+use super::{AppState, Expected, check_references, deleted, fresh, replace};
+use crate::domain::access::Caller;
+use crate::domain::ids::PersonId;
+use crate::domain::people::{Person, PersonData};
+use crate::error::{AppError, FieldError};
+use crate::persistence::page::PageRequest;
+use crate::persistence::people::{self as store, PersonFilter, PersonSort};
+use crate::persistence::{DbConnection, parties, write_transaction};
+
+fn validate(conn: &mut DbConnection, data: &PersonData) -> Result<(), AppError> {
+    let mut problems = Vec::new();
+    if !parties::exists(conn, &data.party_id)? {
+        problems.push(FieldError::new("/partyId", "no party has this id"));
+    }
+    check_references(problems)
+}
+
+pub async fn create(state: &AppState, caller: &Caller, data: PersonData) -> Result<Person, AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                validate(conn, &data)?;
+                let person = fresh(PersonId::generate(), data);
+                store::insert(conn, &person)?;
+                Ok(person)
+            })
+        })
+        .await
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: PersonId) -> Result<Person, AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| store::get(conn, &id)?.ok_or(AppError::NotFound))
+        .await
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    filter: PersonFilter,
+    page: PageRequest<PersonSort>,
+    with_total: bool,
+) -> Result<(Vec<Person>, Option<i64>), AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            let items = store::list(conn, &filter, &page)?;
+            let total = if with_total { Some(store::count(conn, &filter)?) } else { None };
+            Ok((items, total))
+        })
+        .await
+}
+
+/// Replaces a person's data with what `build` makes of the current person.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: PersonId,
+    expected: Expected,
+    build: impl FnOnce(&Person) -> Result<PersonData, AppError> + Send + 'static,
+) -> Result<Person, AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+                replace(conn, current, &expected, build, validate, store::update)
+            })
+        })
+        .await
+}
+
+/// Deletes a person nothing refers to; otherwise 409.
+pub async fn delete(state: &AppState, caller: &Caller, id: PersonId, expected: Expected) -> Result<(), AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+                expected.check(current.version)?;
+                deleted(store::delete(conn, &id), "person")
+            })
+        })
+        .await
+}

@@ -1,0 +1,132 @@
+//! Builds the application and binds its listener first, so tests can serve on port 0.
+
+use std::net::TcpListener;
+
+use actix_cors::Cors;
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::config::ServeSettings;
+use crate::handlers::{self, RouteTable};
+use crate::openapi;
+use crate::persistence::{Database, OpenError};
+use crate::services::AppState;
+use crate::telemetry;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error(transparent)]
+    Database(#[from] OpenError),
+    #[error("cannot listen on {address}: {source}")]
+    Listen {
+        address: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid CORS origin {0:?}: expected scheme://host[:port]")]
+    CorsOrigin(String),
+}
+
+/// A bound, not yet running, server.
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Opens and migrates the database, binds the listener and prepares the server.
+    pub fn build(settings: ServeSettings) -> Result<Self, StartError> {
+        let database = Database::open(
+            settings.database.database_url.clone(),
+            &settings.database.pool_options(),
+        )?;
+        database.migrate()?;
+        let listener = TcpListener::bind(&settings.listen).map_err(|source| StartError::Listen {
+            address: settings.listen.clone(),
+            source,
+        })?;
+        let port = listener
+            .local_addr()
+            .map_err(|source| StartError::Listen {
+                address: settings.listen.clone(),
+                source,
+            })?
+            .port();
+        for origin in &settings.cors_origins {
+            if url::Url::parse(origin).map_or(true, |u| u.origin().ascii_serialization() != *origin)
+            {
+                return Err(StartError::CorsOrigin(origin.clone()));
+            }
+        }
+        tracing::info!(
+            address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+            backend = %database.backend(),
+            database = %database.url(),
+            "investdesk listening"
+        );
+        let state = web::Data::new(AppState::new(database).map_err(|e| {
+            StartError::Database(OpenError::Migrate {
+                url: settings.database.database_url.clone(),
+                message: e.to_string(),
+            })
+        })?);
+        let document = openapi::document();
+        let routes = web::Data::new(RouteTable::from_openapi(&document));
+        let cors_origins = settings.cors_origins.clone();
+        let mut server = HttpServer::new(move || {
+            let mut cors = Cors::default()
+                .allow_any_method()
+                .allow_any_header()
+                .expose_headers(["etag", "location", "link", "x-request-id", "retry-after"])
+                .max_age(3600)
+                // Answer disallowed origins without CORS headers (the browser then blocks the
+                // response) rather than with an error.
+                .block_on_origin_mismatch(false);
+            for origin in &cors_origins {
+                cors = cors.allowed_origin(origin);
+            }
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .app_data(state.clone())
+                .app_data(routes.clone())
+                .configure(handlers::routes)
+                .split_for_parts();
+            app.service(web::redirect("/docs", "/docs/"))
+                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
+                .default_service(web::to(handlers::fallback))
+                .wrap(actix_web::middleware::DefaultHeaders::new()
+                    .add(("X-Content-Type-Options", "nosniff"))
+                    .add(("X-Frame-Options", "DENY"))
+                    .add(("Referrer-Policy", "no-referrer")))
+                .wrap(cors)
+                .wrap(from_fn(telemetry::request_middleware))
+        })
+        .listen(listener)
+        .map_err(|source| StartError::Listen {
+            address: settings.listen.clone(),
+            source,
+        })?
+        .shutdown_timeout(30);
+        if let Some(workers) = settings.workers {
+            server = server.workers(workers);
+        }
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
+    }
+
+    /// The port actually bound (useful with port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until the process is told to stop; SIGTERM and SIGINT drain in-flight requests.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

@@ -1,0 +1,184 @@
+//! Logging, request ids and the per-request log line.
+
+use std::time::Instant;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::middleware::Next;
+use actix_web::{HttpMessage, ResponseError};
+
+use tracing_subscriber::EnvFilter;
+
+use crate::error::{AppError, PROBLEM_JSON};
+
+/// The request id header, accepted from clients and echoed on every response.
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Installs the global subscriber; `RUST_LOG` overrides the default `info` level.
+pub fn init(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // A second init (tests start many servers in one process) keeps the first subscriber.
+    let _ = match format {
+        LogFormat::Pretty => builder.compact().try_init(),
+        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+    };
+}
+
+/// What every part of a request's handling may need to know about the request itself.
+#[derive(Debug, Clone, Default)]
+pub struct RequestContext {
+    pub id: String,
+    pub path: String,
+}
+
+/// The id of the API key that authenticated a request, for the log line.
+#[derive(Debug, Clone)]
+pub struct AuthenticatedKey(pub String);
+
+tokio::task_local! {
+    static REQUEST: RequestContext;
+}
+
+/// The request being served by this task, or an empty context outside of one.
+pub fn current_request() -> RequestContext {
+    REQUEST.try_with(Clone::clone).unwrap_or_default()
+}
+
+/// Accepts a client's request id when it is short and plain, so it cannot forge log lines.
+fn sane_request_id(value: &HeaderValue) -> Option<String> {
+    let text = value.to_str().ok()?;
+    let ok = !text.is_empty()
+        && text.len() <= 128
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    ok.then(|| text.to_owned())
+}
+
+/// Middleware: assigns the request id, turns every error into problem+json, and logs one line
+/// per request.
+pub async fn request_middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let id = req
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(sane_request_id)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
+    let context = RequestContext {
+        id: id.clone(),
+        path: req.path().to_owned(),
+    };
+    let method = req.method().clone();
+
+    // Inner services answer errors as responses; an `Err` here (none is known: CORS is set not to
+    // block) has lost its request and is left to actix.
+    let mut response = REQUEST
+        .scope(context.clone(), async move {
+            next.call(req).await.map(|r| normalise(r.map_into_boxed_body()))
+        })
+        .await?;
+
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    let status = response.status().as_u16();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let key_id = response
+        .request()
+        .extensions()
+        .get::<AuthenticatedKey>()
+        .map(|k| k.0.clone())
+        .unwrap_or_default();
+    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        path = %context.path,
+        route = %route,
+        status,
+        latency_ms = format_args!("{latency_ms:.2}"),
+        key_id = %key_id,
+        "request"
+    );
+    Ok(response)
+}
+
+/// Replaces any non-problem error body (actix's own plain-text defaults) with problem+json.
+fn normalise(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if is_problem {
+        return response;
+    }
+    let (request, original) = response.into_parts();
+    let mut replacement = problem_for_status(status).error_response();
+    for (name, value) in original.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            replacement.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    ServiceResponse::new(request, replacement)
+}
+
+/// The closest problem for a status produced outside our handlers.
+fn problem_for_status(status: StatusCode) -> AppError {
+    match status {
+        StatusCode::NOT_FOUND => AppError::RouteNotFound,
+        StatusCode::UNAUTHORIZED => AppError::Unauthorized,
+        StatusCode::FORBIDDEN => AppError::Forbidden("This request is not allowed.".into()),
+        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge {
+            limit: crate::handlers::extract::JSON_LIMIT,
+        },
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType {
+            expected: "application/json",
+        },
+        StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable("upstream 503".into()),
+        s if s.is_server_error() => AppError::internal(format!("unhandled {s}")),
+        _ => AppError::bad_request("The request could not be understood."),
+    }
+}
+
+/// Marks a request as authenticated by `key_id`, for the log line.
+pub fn record_key(request: &actix_web::HttpRequest, key_id: &str) {
+    request
+        .extensions_mut()
+        .insert(AuthenticatedKey(key_id.to_owned()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_ids_must_be_plain_and_short() {
+        let ok = HeaderValue::from_static("abc-123_x.y:z");
+        assert_eq!(sane_request_id(&ok).as_deref(), Some("abc-123_x.y:z"));
+        assert!(sane_request_id(&HeaderValue::from_static("a b")).is_none());
+        assert!(sane_request_id(&HeaderValue::from_str(&"a".repeat(129)).unwrap()).is_none());
+        assert!(sane_request_id(&HeaderValue::from_static("")).is_none());
+    }
+}
