@@ -6,11 +6,11 @@ pub mod auth;
 pub mod codelists;
 pub mod extract;
 pub mod health;
-//TMP pub mod initiatives;
-//TMP pub mod opportunities;
+pub mod initiatives;
+pub mod opportunities;
 pub mod pagination;
 pub mod parties;
-//TMP pub mod people;
+pub mod people;
 
 use actix_web::{HttpRequest, web};
 use utoipa_actix_web::scope;
@@ -41,8 +41,30 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(parties::update_party)
                 .service(parties::delete_party),
         )
-        ;
-//TMPEND
+        .service(
+            scope::scope("/v1/people")
+                .service(people::list_people)
+                .service(people::create_person)
+                .service(people::get_person)
+                .service(people::update_person)
+                .service(people::delete_person),
+        )
+        .service(
+            scope::scope("/v1/initiatives")
+                .service(initiatives::list_initiatives)
+                .service(initiatives::create_initiative)
+                .service(initiatives::get_initiative)
+                .service(initiatives::update_initiative)
+                .service(initiatives::delete_initiative),
+        )
+        .service(
+            scope::scope("/v1/opportunities")
+                .service(opportunities::list_opportunities)
+                .service(opportunities::create_opportunity)
+                .service(opportunities::get_opportunity)
+                .service(opportunities::update_opportunity)
+                .service(opportunities::delete_opportunity),
+        );
 }
 
 /// The documented paths and their methods, to tell an unknown path (404) from a known path

@@ -3,7 +3,7 @@
 
 pub mod api_keys;
 pub mod initiatives;
-//TMP pub mod opportunities;
+pub mod opportunities;
 pub mod parties;
 pub mod people;
 

@@ -1,0 +1,178 @@
+//! Rules for opportunities: officers write; the public and investors see published and closed
+//! ones only; publication needs a complete listing; a published opportunity is archived, never
+//! deleted.
+
+use super::{AppState, Expected, check_references, fresh, replace};
+use crate::domain::access::Caller;
+use crate::domain::codes::{EngagementModel, ListingStatus};
+use crate::domain::ids::OpportunityId;
+use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
+use crate::error::{AppError, FieldError};
+use crate::persistence::opportunities::{self as store, OpportunityFilter, OpportunitySort};
+use crate::persistence::page::PageRequest;
+use crate::persistence::{self, DbConnection, initiatives, parties, people, write_transaction};
+
+fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> {
+    let data = &listing.data;
+    let mut problems = Vec::new();
+    if let Some(party) = &data.public_authority_id
+        && !parties::exists(conn, party)?
+    {
+        problems.push(FieldError::new("/publicAuthorityId", "no party has this id"));
+    }
+    if let Some(person) = &data.focal_person_id
+        && !people::exists(conn, person)?
+    {
+        problems.push(FieldError::new("/focalPersonId", "no person has this id"));
+    }
+    if let Some(initiative) = &data.initiative_id
+        && !initiatives::exists(conn, initiative)?
+    {
+        problems.push(FieldError::new("/initiativeId", "no initiative has this id"));
+    }
+    if data.ppp_model.is_some()
+        && !data
+            .engagement_models
+            .iter()
+            .any(|m| matches!(m, EngagementModel::Ppp | EngagementModel::Concession))
+    {
+        problems.push(FieldError::new("/pppModel", "applies only when engagementModels include ppp or concession"));
+    }
+    if listing.status == ListingStatus::Published {
+        for (pointer, detail) in data.missing_for_publication() {
+            problems.push(FieldError::new(pointer, detail));
+        }
+    }
+    check_references(problems)
+}
+
+/// The listing that results from asking for `requested` status with `data`.
+fn relist(current: &Opportunity, data: OpportunityData, requested: Option<ListingStatus>) -> Result<Listing, AppError> {
+    let from = current.data.status;
+    let status = requested.unwrap_or(from);
+    if status != from && !from.next().contains(&status) {
+        let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
+        return Err(AppError::conflict(
+            "illegalListingTransition",
+            format!(
+                "An opportunity cannot move from {from} to {status}; allowed: {}.",
+                if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") }
+            ),
+        ));
+    }
+    let published_at = match (current.data.published_at, status) {
+        (None, ListingStatus::Published) => Some(persistence::now()),
+        (at, _) => at,
+    };
+    Ok(Listing { data, status, published_at })
+}
+
+pub async fn create(state: &AppState, caller: &Caller, data: OpportunityData) -> Result<Opportunity, AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let listing = Listing { data, status: ListingStatus::Draft, published_at: None };
+                validate(conn, &listing)?;
+                let opportunity = fresh(OpportunityId::generate(), listing);
+                store::insert(conn, &opportunity)?;
+                Ok(opportunity)
+            })
+        })
+        .await
+}
+
+/// One opportunity, if the caller may see it.
+pub async fn get(state: &AppState, caller: &Caller, id: OpportunityId) -> Result<Opportunity, AppError> {
+    let staff = caller.is_staff();
+    state
+        .db
+        .run(move |conn| {
+            store::get(conn, &id)?
+                .filter(|o| staff || o.data.status.is_public())
+                .ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+pub async fn list(
+    state: &AppState,
+    caller: &Caller,
+    mut filter: OpportunityFilter,
+    page: PageRequest<OpportunitySort>,
+    with_total: bool,
+) -> Result<(Vec<Opportunity>, Option<i64>), AppError> {
+    if !caller.is_staff() {
+        let requested = std::mem::take(&mut filter.listing_statuses);
+        filter.listing_statuses = ListingStatus::ALL
+            .iter()
+            .copied()
+            .filter(|s| s.is_public() && (requested.is_empty() || requested.contains(s)))
+            .collect();
+        if filter.listing_statuses.is_empty() {
+            return Ok((Vec::new(), with_total.then_some(0)));
+        }
+    }
+    state
+        .db
+        .run(move |conn| {
+            let items = store::list(conn, &filter, &page)?;
+            let total = if with_total { Some(store::count(conn, &filter)?) } else { None };
+            Ok((items, total))
+        })
+        .await
+}
+
+/// Replaces an opportunity's data with what `build` makes of the current one, and moves it to
+/// the requested listing status if that move is allowed.
+pub async fn update(
+    state: &AppState,
+    caller: &Caller,
+    id: OpportunityId,
+    expected: Expected,
+    build: impl FnOnce(&Opportunity) -> Result<(OpportunityData, Option<ListingStatus>), AppError> + Send + 'static,
+) -> Result<Opportunity, AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+                replace(
+                    conn,
+                    current,
+                    &expected,
+                    |current| {
+                        let (data, status) = build(current)?;
+                        relist(current, data, status)
+                    },
+                    validate,
+                    store::update,
+                )
+            })
+        })
+        .await
+}
+
+/// Deletes a draft that was never published; anything else must be archived instead.
+pub async fn delete(state: &AppState, caller: &Caller, id: OpportunityId, expected: Expected) -> Result<(), AppError> {
+    caller.require_staff()?;
+    state
+        .db
+        .run(move |conn| {
+            write_transaction(conn, |conn| {
+                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+                expected.check(current.version)?;
+                if current.data.status != ListingStatus::Draft || current.data.published_at.is_some() {
+                    return Err(AppError::conflict(
+                        "archiveInstead",
+                        "Only a draft that was never published can be deleted; archive this opportunity instead (PATCH {\"listingStatus\": \"archived\"}).",
+                    ));
+                }
+                store::delete(conn, &id)?;
+                Ok(())
+            })
+        })
+        .await
+}
