@@ -17,7 +17,12 @@ pub struct DatabaseSettings {
     #[arg(long, env = "INVESTDESK_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(50..=60_000))]
     pub db_acquire_timeout_ms: u64,
     /// SQLite durability: `full` (an acknowledged write survives power loss) or `normal`.
-    #[arg(long, env = "INVESTDESK_SQLITE_SYNCHRONOUS", value_enum, default_value = "full")]
+    #[arg(
+        long,
+        env = "INVESTDESK_SQLITE_SYNCHRONOUS",
+        value_enum,
+        default_value = "full"
+    )]
     pub sqlite_synchronous: SqliteSynchronous,
 }
 

@@ -99,8 +99,10 @@ impl AppError {
         AppError::invalid(vec![FieldError::new(pointer, detail)])
     }
 
-    /// A 422 listing every bad field.
-    pub fn invalid(errors: Vec<FieldError>) -> Self {
+    /// A 422 listing every bad field, in pointer order.
+    pub fn invalid(mut errors: Vec<FieldError>) -> Self {
+        errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        errors.dedup();
         let detail = match errors.len() {
             1 => format!("{} {}", errors[0].pointer, errors[0].detail),
             n => format!("{n} fields are invalid; see errors"),
@@ -162,9 +164,7 @@ impl AppError {
                 "Send a valid API key as `Authorization: Bearer <key>`.".into()
             }
             AppError::Forbidden(detail) => detail.clone(),
-            AppError::NotFound => {
-                "The resource does not exist or is not visible to you.".into()
-            }
+            AppError::NotFound => "The resource does not exist or is not visible to you.".into(),
             AppError::RouteNotFound => "No route matches this path; see /openapi.json.".into(),
             AppError::MethodNotAllowed { allow } => {
                 format!("This path allows {}.", allow.join(", "))
@@ -302,12 +302,8 @@ impl From<DieselError> for AppError {
                     "referenced",
                     "The change would break a reference between resources (it is still referenced, or refers to something that no longer exists).",
                 ),
-                DatabaseErrorKind::ClosedConnection => {
-                    AppError::Unavailable(error.to_string())
-                }
-                DatabaseErrorKind::SerializationFailure => {
-                    AppError::Unavailable(error.to_string())
-                }
+                DatabaseErrorKind::ClosedConnection => AppError::Unavailable(error.to_string()),
+                DatabaseErrorKind::SerializationFailure => AppError::Unavailable(error.to_string()),
                 _ if is_transient(info.message()) => AppError::Unavailable(error.to_string()),
                 _ => AppError::Internal(error.to_string()),
             },
@@ -374,6 +370,9 @@ mod tests {
         let body = body_of(&error);
         assert_eq!(body["status"], 422);
         assert_eq!(body["errors"].as_array().unwrap().len(), 2);
-        assert_eq!(body["errors"][1]["pointer"], "/sectors");
+        assert_eq!(
+            body["errors"][0]["pointer"], "/sectors",
+            "sorted by pointer"
+        );
     }
 }

@@ -17,10 +17,20 @@ use investdesk::{openapi, persistence, services, startup};
 
 /// InvestDesk: investment opportunities for foreign investors, and the interest they draw.
 #[derive(Parser)]
-#[command(version, about, after_help = "With no command, `serve` runs.\n\nExit codes: 0 success, 1 failure (the reason is printed on stderr), 2 bad usage.")]
+#[command(
+    version,
+    about,
+    after_help = "With no command, `serve` runs.\n\nExit codes: 0 success, 1 failure (the reason is printed on stderr), 2 bad usage."
+)]
 struct Cli {
     /// Log format.
-    #[arg(long, env = "INVESTDESK_LOG_FORMAT", value_enum, default_value = "pretty", global = true)]
+    #[arg(
+        long,
+        env = "INVESTDESK_LOG_FORMAT",
+        value_enum,
+        default_value = "pretty",
+        global = true
+    )]
     log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
@@ -29,7 +39,9 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve the HTTP API (the default): migrates the database first.
-    #[command(after_help = "Example:\n  INVESTDESK_DATABASE_URL=postgres://postgres@127.0.0.1:5432/investdesk investdesk serve --listen 0.0.0.0:8080")]
+    #[command(
+        after_help = "Example:\n  INVESTDESK_DATABASE_URL=postgres://postgres@127.0.0.1:5432/investdesk investdesk serve --listen 0.0.0.0:8080"
+    )]
     Serve(ServeSettings),
     /// Apply pending database migrations and exit.
     #[command(after_help = "Example:\n  investdesk migrate --database-url sqlite://investdesk.db")]
@@ -44,7 +56,9 @@ enum Command {
 #[derive(Subcommand)]
 enum ApiKeyCommand {
     /// Create a key; prints only the key on stdout, details on stderr.
-    #[command(after_help = "Examples:\n  KEY=$(investdesk api-keys create --role admin --name ops)\n  investdesk api-keys create --role investor --name azerbaijan --party-id pty_…")]
+    #[command(
+        after_help = "Examples:\n  KEY=$(investdesk api-keys create --role admin --name ops)\n  investdesk api-keys create --role investor --name azerbaijan --party-id pty_…"
+    )]
     Create {
         #[command(flatten)]
         database: DatabaseSettings,
@@ -76,14 +90,21 @@ enum ApiKeyCommand {
 }
 
 fn open(settings: &DatabaseSettings) -> Result<Database, String> {
-    let db = Database::open(settings.database_url.clone(), &settings.pool_options()).map_err(|e| e.to_string())?;
+    let db = Database::open(settings.database_url.clone(), &settings.pool_options())
+        .map_err(|e| e.to_string())?;
     db.migrate().map_err(|e| e.to_string())?;
     Ok(db)
 }
 
 fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
     match command {
-        ApiKeyCommand::Create { database, role, name, party_id, expires_at } => {
+        ApiKeyCommand::Create {
+            database,
+            role,
+            name,
+            party_id,
+            expires_at,
+        } => {
             let db = open(&database)?;
             let role = Role::parse(&role).ok_or("--role must be admin, officer or investor")?;
             let party_id = party_id
@@ -92,10 +113,18 @@ fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
             let mut conn = db.get().map_err(|e| e.to_string())?;
             let issued = services::api_keys::issue(
                 &mut conn,
-                NewApiKey { name, role, party_id, expires_at: expires_at.map(|t| t.naive_utc()) },
+                NewApiKey {
+                    name,
+                    role,
+                    party_id,
+                    expires_at: expires_at.map(|t| t.naive_utc()),
+                },
             )
             .map_err(|e| e.to_string())?;
-            eprintln!("created {} key {} ({})", issued.key.role, issued.key.id, issued.key.name);
+            eprintln!(
+                "created {} key {} ({})",
+                issued.key.role, issued.key.id, issued.key.name
+            );
             println!("{}", issued.secret);
             Ok(())
         }
@@ -104,16 +133,34 @@ fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
             let mut conn = db.get().map_err(|e| e.to_string())?;
             let mut after = None;
             loop {
-                let page = PageRequest { sort: (), descending: false, after: after.clone(), limit: 100 };
-                let keys = persistence::api_keys::list(&mut conn, &page).map_err(|e| e.to_string())?;
+                let page = PageRequest {
+                    sort: (),
+                    descending: false,
+                    after: after.clone(),
+                    limit: 100,
+                };
+                let keys =
+                    persistence::api_keys::list(&mut conn, &page).map_err(|e| e.to_string())?;
                 for key in keys.iter().take(100) {
-                    let status = if key.revoked_at.is_some() { "revoked" } else if key.is_active(persistence::now()) { "active" } else { "expired" };
-                    println!("{}\t{}\t{}\t{}\t{}", key.id, key.role, status, key.hint, key.name);
+                    let status = if key.revoked_at.is_some() {
+                        "revoked"
+                    } else if key.is_active(persistence::now()) {
+                        "active"
+                    } else {
+                        "expired"
+                    };
+                    println!(
+                        "{}\t{}\t{}\t{}\t{}",
+                        key.id, key.role, status, key.hint, key.name
+                    );
                 }
                 if keys.len() <= 100 {
                     return Ok(());
                 }
-                after = keys.get(99).map(|k| persistence::page::Position { key: String::new(), id: k.id.to_string() });
+                after = keys.get(99).map(|k| persistence::page::Position {
+                    key: String::new(),
+                    id: k.id.to_string(),
+                });
             }
         }
         ApiKeyCommand::Revoke { database, id } => {
@@ -130,15 +177,17 @@ fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
-    let command = cli.command.unwrap_or_else(|| {
-        Command::Serve(ServeSettings::parse_from_env())
-    });
+    let command = cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeSettings::parse_from_env()));
     let result = match command {
         Command::Serve(settings) => serve(settings),
-        Command::Migrate(settings) => Database::open(settings.database_url.clone(), &settings.pool_options())
-            .and_then(|db| db.migrate().map(|n| (n, db)))
-            .map(|(n, db)| eprintln!("applied {n} migration(s) to {}", db.url()))
-            .map_err(|e| e.to_string()),
+        Command::Migrate(settings) => {
+            Database::open(settings.database_url.clone(), &settings.pool_options())
+                .and_then(|db| db.migrate().map(|n| (n, db)))
+                .map(|(n, db)| eprintln!("applied {n} migration(s) to {}", db.url()))
+                .map_err(|e| e.to_string())
+        }
         Command::ApiKeys(command) => api_keys(command),
         Command::Openapi => {
             print!("{}", openapi::document_json());

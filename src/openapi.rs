@@ -52,17 +52,45 @@ impl Modify for SecurityScheme_ {
 
 /// The problem responses, declared once and referenced from each operation by rule.
 const PROBLEMS: &[(&str, &str, &str)] = &[
-    ("400", "BadRequest", "Malformed JSON or invalid query parameters"),
-    ("401", "Unauthorized", "Missing, unknown, revoked or expired API key"),
+    (
+        "400",
+        "BadRequest",
+        "Malformed JSON or invalid query parameters",
+    ),
+    (
+        "401",
+        "Unauthorized",
+        "Missing, unknown, revoked or expired API key",
+    ),
     ("403", "Forbidden", "The key's role may not do this"),
-    ("404", "NotFound", "No such resource, or not visible to the caller"),
+    (
+        "404",
+        "NotFound",
+        "No such resource, or not visible to the caller",
+    ),
     ("409", "Conflict", "Conflicts with the current state"),
-    ("412", "PreconditionFailed", "If-Match does not match the current ETag"),
+    (
+        "412",
+        "PreconditionFailed",
+        "If-Match does not match the current ETag",
+    ),
     ("413", "PayloadTooLarge", "The body exceeds 64 KiB"),
     ("415", "UnsupportedMediaType", "The body is not JSON"),
-    ("422", "ValidationFailed", "The body is invalid; `errors` lists each field"),
-    ("500", "InternalError", "A bug; reported with the request id"),
-    ("503", "ServiceUnavailable", "The database is unavailable; retry after `Retry-After`"),
+    (
+        "422",
+        "ValidationFailed",
+        "The body is invalid; `errors` lists each field",
+    ),
+    (
+        "500",
+        "InternalError",
+        "A bug; reported with the request id",
+    ),
+    (
+        "503",
+        "ServiceUnavailable",
+        "The database is unavailable; retry after `Retry-After`",
+    ),
 ];
 
 fn add_problem_responses(document: &mut Document) {
@@ -73,7 +101,10 @@ fn add_problem_responses(document: &mut Document) {
             RefOr::T(
                 ResponseBuilder::new()
                     .description(*description)
-                    .content(PROBLEM_JSON, Content::new(Some(Ref::from_schema_name("Problem"))))
+                    .content(
+                        PROBLEM_JSON,
+                        Content::new(Some(Ref::from_schema_name("Problem"))),
+                    )
                     .build(),
             ),
         );
@@ -107,12 +138,16 @@ fn add_problem_responses(document: &mut Document) {
                 codes.extend(["409", "412"]);
             }
             for code in codes {
-                let Some((_, name, _)) = PROBLEMS.iter().find(|(c, _, _)| *c == code) else { continue };
+                let Some((_, name, _)) = PROBLEMS.iter().find(|(c, _, _)| *c == code) else {
+                    continue;
+                };
                 operation
                     .responses
                     .responses
                     .entry(code.to_owned())
-                    .or_insert_with(|| RefOr::Ref(Ref::new(format!("#/components/responses/{name}"))));
+                    .or_insert_with(|| {
+                        RefOr::Ref(Ref::new(format!("#/components/responses/{name}")))
+                    });
             }
         }
     }

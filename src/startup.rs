@@ -45,10 +45,11 @@ impl Application {
             &settings.database.pool_options(),
         )?;
         database.migrate()?;
-        let listener = TcpListener::bind(&settings.listen).map_err(|source| StartError::Listen {
-            address: settings.listen.clone(),
-            source,
-        })?;
+        let listener =
+            TcpListener::bind(&settings.listen).map_err(|source| StartError::Listen {
+                address: settings.listen.clone(),
+                source,
+            })?;
         let port = listener
             .local_addr()
             .map_err(|source| StartError::Listen {
@@ -98,10 +99,12 @@ impl Application {
             app.service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
                 .default_service(web::to(handlers::fallback))
-                .wrap(actix_web::middleware::DefaultHeaders::new()
-                    .add(("X-Content-Type-Options", "nosniff"))
-                    .add(("X-Frame-Options", "DENY"))
-                    .add(("Referrer-Policy", "no-referrer")))
+                .wrap(
+                    actix_web::middleware::DefaultHeaders::new()
+                        .add(("X-Content-Type-Options", "nosniff"))
+                        .add(("X-Frame-Options", "DENY"))
+                        .add(("Referrer-Policy", "no-referrer")),
+                )
                 .wrap(cors)
                 .wrap(from_fn(telemetry::request_middleware))
         })

@@ -84,17 +84,26 @@ pub async fn request_middleware(
         path: req.path().to_owned(),
     };
     let method = req.method().clone();
+    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
 
     // Inner services answer errors as responses; an `Err` here (none is known: CORS is set not to
     // block) has lost its request and is left to actix.
     let mut response = REQUEST
         .scope(context.clone(), async move {
-            next.call(req).await.map(|r| normalise(r.map_into_boxed_body()))
+            next.call(req)
+                .await
+                .map(|r| normalise(r.map_into_boxed_body()))
         })
         .await?;
 
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID, value);
+    }
+    // What a key may see must not be kept by shared caches or the browser.
+    if authenticated {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     }
     let status = response.status().as_u16();
     let route = response
@@ -138,7 +147,9 @@ fn normalise(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
     let mut replacement = problem_for_status(status).error_response();
     for (name, value) in original.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            replacement.headers_mut().insert(name.clone(), value.clone());
+            replacement
+                .headers_mut()
+                .insert(name.clone(), value.clone());
         }
     }
     ServiceResponse::new(request, replacement)

@@ -7,8 +7,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 
 /// One entry of a codelist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -423,7 +423,10 @@ mod tests {
         assert!(PROJECT_SECTOR.contains("transport.road"));
         assert!(PROJECT_SECTOR.contains("cultureSportsAndRecreation"));
         assert!(PROJECT_STATUS.contains("identification"));
-        assert_eq!(PROJECT_STATUS.title_of("implementation"), Some("Implementation"));
+        assert_eq!(
+            PROJECT_STATUS.title_of("implementation"),
+            Some("Implementation")
+        );
         assert!(!PROJECT_SECTOR.contains("Transport"));
     }
 
@@ -447,7 +450,11 @@ mod tests {
 
     #[test]
     fn listing_status_moves_forward_only_as_allowed() {
-        assert!(ListingStatus::Draft.next().contains(&ListingStatus::Published));
+        assert!(
+            ListingStatus::Draft
+                .next()
+                .contains(&ListingStatus::Published)
+        );
         assert!(ListingStatus::Archived.next().is_empty());
         assert!(!ListingStatus::Draft.is_public());
         assert!(ListingStatus::Closed.is_public());

@@ -66,7 +66,13 @@ pub fn parse_minor_units(text: &str, digits: u32) -> Result<i64, AmountError> {
             d => format!("this currency has {d} decimal places; {text:?} has more"),
         });
     }
-    let mut minor: i64 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| "amount out of range".to_owned())? };
+    let mut minor: i64 = if whole.is_empty() {
+        0
+    } else {
+        whole
+            .parse()
+            .map_err(|_| "amount out of range".to_owned())?
+    };
     for _ in 0..digits {
         minor = minor.checked_mul(10).ok_or("amount out of range")?;
     }
@@ -75,7 +81,9 @@ pub fn parse_minor_units(text: &str, digits: u32) -> Result<i64, AmountError> {
         let place = digits as usize - 1 - i;
         fraction_minor += i64::from(b - b'0') * 10_i64.pow(place as u32);
     }
-    minor.checked_add(fraction_minor).ok_or_else(|| "amount out of range".to_owned())
+    minor
+        .checked_add(fraction_minor)
+        .ok_or_else(|| "amount out of range".to_owned())
 }
 
 /// Formats minor units with exactly `digits` decimals.
@@ -107,21 +115,36 @@ mod tests {
         assert_eq!(m.amount(), "19.99");
         let big = Money::parse("12345678901234.56", currency("USD")).unwrap();
         assert_eq!(big.amount(), "12345678901234.56");
-        assert_eq!(Money::parse("1700000000", currency("USD")).unwrap().amount(), "1700000000.00");
+        assert_eq!(
+            Money::parse("1700000000", currency("USD"))
+                .unwrap()
+                .amount(),
+            "1700000000.00"
+        );
         assert_eq!(Money::parse("0.5", currency("USD")).unwrap().minor(), 50);
-        assert_eq!(Money::parse("254000000000", currency("PKR")).unwrap().minor(), 25_400_000_000_000);
+        assert_eq!(
+            Money::parse("254000000000", currency("PKR"))
+                .unwrap()
+                .minor(),
+            25_400_000_000_000
+        );
     }
 
     #[test]
     fn extra_decimals_are_refused_not_rounded() {
         assert!(Money::parse("19.999", currency("USD")).is_err());
         assert!(Money::parse("10.5", currency("JPY")).is_err());
-        assert_eq!(Money::parse("1.234", currency("KWD")).unwrap().minor(), 1234);
+        assert_eq!(
+            Money::parse("1.234", currency("KWD")).unwrap().minor(),
+            1234
+        );
     }
 
     #[test]
     fn malformed_amounts_are_refused() {
-        for bad in ["", "-1", "+1", "1e9", "1,000", " 1", "1.", ".5", "NaN", "1.2.3", "١٢"] {
+        for bad in [
+            "", "-1", "+1", "1e9", "1,000", " 1", "1.", ".5", "NaN", "1.2.3", "١٢",
+        ] {
             assert!(Money::parse(bad, currency("USD")).is_err(), "{bad:?}");
         }
         assert!(Money::parse("9999999999999999", currency("USD")).is_err());

@@ -78,16 +78,25 @@ impl OpportunityData {
     pub fn missing_for_publication(&self) -> Vec<(&'static str, &'static str)> {
         let mut missing = Vec::new();
         if self.description.chars().count() < 50 {
-            missing.push(("/description", "needs at least 50 characters before publication"));
+            missing.push((
+                "/description",
+                "needs at least 50 characters before publication",
+            ));
         }
         if self.locations.is_empty() {
-            missing.push(("/locations", "needs at least one location before publication"));
+            missing.push((
+                "/locations",
+                "needs at least one location before publication",
+            ));
         }
         if self.investment_sought.is_none() {
             missing.push(("/investmentSought", "is required before publication"));
         }
         if self.focal_person_id.is_none() {
-            missing.push(("/focalPersonId", "is required before publication: investors need someone to contact"));
+            missing.push((
+                "/focalPersonId",
+                "is required before publication: investors need someone to contact",
+            ));
         }
         if self.public_authority_id.is_none() {
             missing.push(("/publicAuthorityId", "is required before publication"));

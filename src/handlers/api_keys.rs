@@ -37,9 +37,17 @@ pub struct CreateApiKeyRequest {
 impl CreateApiKeyRequest {
     fn parse(self) -> Result<NewApiKey, AppError> {
         let mut problems = Problems::from_validation(self.validate());
-        let role = problems.take("/role", Role::parse(&self.role).ok_or_else(|| "must be admin, officer or investor".to_owned()));
+        let role = problems.take(
+            "/role",
+            Role::parse(&self.role).ok_or_else(|| "must be admin, officer or investor".to_owned()),
+        );
         let party_id = match &self.party_id {
-            Some(text) => problems.take("/partyId", PartyId::parse(text).map(Some).ok_or_else(|| "is not a party id".to_owned())),
+            Some(text) => problems.take(
+                "/partyId",
+                PartyId::parse(text)
+                    .map(Some)
+                    .ok_or_else(|| "is not a party id".to_owned()),
+            ),
             None => Some(None),
         };
         problems.finish(|| {
@@ -151,15 +159,25 @@ pub async fn list_api_keys(
     let paging = Paging::new(
         &request,
         &state.cursors,
-        (q.limit, q.cursor.as_deref(), q.sort.as_deref(), q.include_total),
+        (
+            q.limit,
+            q.cursor.as_deref(),
+            q.sort.as_deref(),
+            q.include_total,
+        ),
         &[("createdAt", ())],
         (),
     )?;
-    let (items, total) = services::api_keys::list(&state, &caller, paging.request.clone(), paging.with_total).await?;
+    let (items, total) =
+        services::api_keys::list(&state, &caller, paging.request.clone(), paging.with_total)
+            .await?;
     Ok(paging.respond(
         &state.cursors,
         items,
-        |key, ()| Position { key: String::new(), id: key.id.to_string() },
+        |key, ()| Position {
+            key: String::new(),
+            id: key.id.to_string(),
+        },
         |items, next_cursor| ApiKeyPage {
             items: items.into_iter().map(Into::into).collect(),
             next_cursor,

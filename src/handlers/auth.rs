@@ -28,7 +28,9 @@ impl FromRequest for Caller {
                 .ok()
                 .and_then(|v| {
                     let (scheme, token) = v.trim().split_once(' ')?;
-                    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_owned())
+                    scheme
+                        .eq_ignore_ascii_case("bearer")
+                        .then(|| token.trim().to_owned())
                 })
                 .ok_or(AppError::Unauthorized)?;
             let state = request

@@ -34,7 +34,12 @@ fn is_json(request: &HttpRequest) -> bool {
     let Ok(text) = value.to_str() else {
         return false;
     };
-    let essence = text.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    let essence = text
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
@@ -62,7 +67,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| AppError::bad_request("The request body could not be read."))?;
+                let chunk = chunk
+                    .map_err(|_| AppError::bad_request("The request body could not be read."))?;
                 if body.len() + chunk.len() > JSON_LIMIT {
                     return Err(AppError::PayloadTooLarge { limit: JSON_LIMIT });
                 }
@@ -77,7 +83,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 /// characters (NUL included, which PostgreSQL cannot store), is a 422 naming where.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
-        AppError::bad_request(format!("The body is not valid JSON: {}", describe_serde(&e)))
+        AppError::bad_request(format!(
+            "The body is not valid JSON: {}",
+            describe_serde(&e)
+        ))
     })?;
     from_value(value)
 }
@@ -93,19 +102,32 @@ pub fn from_value<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, Ap
         let mut pointer = pointer_of(error.path());
         let inner = error.into_inner();
         // serde names an unknown or missing field in its message but points at the object.
-        if let Some(field) = named_field(&inner.to_string()) {
+        if let Some(field) = named_field(&inner.to_string())
+            && !pointer.ends_with(&format!("/{field}"))
+        {
             pointer = format!("{}/{field}", pointer.trim_end_matches('/'));
         }
         AppError::invalid_field(pointer, describe_serde(&inner))
     })
 }
 
-fn find_control_characters(value: &serde_json::Value, pointer: &mut String, out: &mut Vec<FieldError>) {
+fn find_control_characters(
+    value: &serde_json::Value,
+    pointer: &mut String,
+    out: &mut Vec<FieldError>,
+) {
     use serde_json::Value;
-    let bad = |s: &str| s.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+    let bad = |s: &str| {
+        s.chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    };
     match value {
         Value::String(s) if bad(s) => out.push(FieldError::new(
-            if pointer.is_empty() { "/".to_owned() } else { pointer.clone() },
+            if pointer.is_empty() {
+                "/".to_owned()
+            } else {
+                pointer.clone()
+            },
             "must not contain control characters (NUL and the like)",
         )),
         Value::Array(items) => {
@@ -120,7 +142,10 @@ fn find_control_characters(value: &serde_json::Value, pointer: &mut String, out:
             for (key, item) in fields {
                 let len = pointer.len();
                 if bad(key) {
-                    out.push(FieldError::new(pointer.clone() + "/", "field names must not contain control characters"));
+                    out.push(FieldError::new(
+                        pointer.clone() + "/",
+                        "field names must not contain control characters",
+                    ));
                     continue;
                 }
                 pointer.push('/');
@@ -154,7 +179,11 @@ fn pointer_of(path: &serde_path_to_error::Path) -> String {
             Segment::Unknown => {}
         }
     }
-    if pointer.is_empty() { "/".into() } else { pointer }
+    if pointer.is_empty() {
+        "/".into()
+    } else {
+        pointer
+    }
 }
 
 /// serde's message without its "at line … column …" suffix, which means nothing to a client
@@ -235,12 +264,11 @@ impl Problems {
     /// Fails with every problem found, or builds the value.
     pub fn finish<T>(self, build: impl FnOnce() -> Option<T>) -> Result<T, AppError> {
         if !self.0.is_empty() {
-            let mut errors = self.0;
-            errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-            errors.dedup();
-            return Err(AppError::invalid(errors));
+            return Err(AppError::invalid(self.0));
         }
-        build().ok_or_else(|| AppError::internal("a parsed field was missing without a recorded problem"))
+        build().ok_or_else(|| {
+            AppError::internal("a parsed field was missing without a recorded problem")
+        })
     }
 }
 
@@ -332,12 +360,14 @@ mod tests {
     fn syntax_errors_are_400_and_shape_errors_are_422_with_a_pointer() {
         let (status, _) = status_and_detail(parse_json::<Sample>(b"{").unwrap_err());
         assert_eq!(status, 400);
-        let (status, detail) =
-            status_and_detail(parse_json::<Sample>(br#"{"title":"x","items":[{"n":1},{"n":"a"}]}"#).unwrap_err());
+        let (status, detail) = status_and_detail(
+            parse_json::<Sample>(br#"{"title":"x","items":[{"n":1},{"n":"a"}]}"#).unwrap_err(),
+        );
         assert_eq!(status, 422);
         assert!(detail.contains("/items/1/n"), "{detail}");
-        let (status, detail) =
-            status_and_detail(parse_json::<Sample>(br#"{"title":"x","items":[],"extra":1}"#).unwrap_err());
+        let (status, detail) = status_and_detail(
+            parse_json::<Sample>(br#"{"title":"x","items":[],"extra":1}"#).unwrap_err(),
+        );
         assert_eq!(status, 422);
         assert!(detail.contains("extra"), "{detail}");
     }

@@ -24,7 +24,11 @@ use crate::services::{self, AppState};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct InitiativeInput {
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200, example = "Pakistan–Azerbaijan–Türkiye trilateral")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Pakistan–Azerbaijan–Türkiye trilateral"
+    )]
     pub name: String,
     #[validate(length(max = 5000))]
     #[schema(max_length = 5000)]
@@ -51,10 +55,18 @@ impl InitiativeInput {
             .countries
             .iter()
             .enumerate()
-            .map(|(i, c)| problems.take(format!("/countries/{i}"), CountryCode::try_from(c.clone())))
+            .map(|(i, c)| {
+                problems.take(format!("/countries/{i}"), CountryCode::try_from(c.clone()))
+            })
             .collect();
-        let lead = problems.take("/leadPartyId", optional_id(&self.lead_party_id, PartyId::parse, "party"));
-        let focal = problems.take("/focalPersonId", optional_id(&self.focal_person_id, PersonId::parse, "person"));
+        let lead = problems.take(
+            "/leadPartyId",
+            optional_id(&self.lead_party_id, PartyId::parse, "party"),
+        );
+        let focal = problems.take(
+            "/focalPersonId",
+            optional_id(&self.focal_person_id, PersonId::parse, "person"),
+        );
         problems.finish(|| {
             let mut countries: Vec<CountryCode> = countries.into_iter().collect::<Option<_>>()?;
             countries.dedup();
@@ -115,7 +127,11 @@ crate::list_query!(
     /// Paging of initiatives (sort: `createdAt`, `updatedAt`, `name`).
     InitiativeListQuery {});
 
-const SORTS: &[(&str, InitiativeSort)] = &[("createdAt", InitiativeSort::Created), ("updatedAt", InitiativeSort::Updated), ("name", InitiativeSort::Name)];
+const SORTS: &[(&str, InitiativeSort)] = &[
+    ("createdAt", InitiativeSort::Created),
+    ("updatedAt", InitiativeSort::Updated),
+    ("name", InitiativeSort::Name),
+];
 
 /// Create an initiative (officer).
 #[utoipa::path(
@@ -126,11 +142,19 @@ const SORTS: &[(&str, InitiativeSort)] = &[("createdAt", InitiativeSort::Created
         headers(("Location" = String, description = "The new initiative's URL"), ("ETag" = String, description = "Version tag"))))
 )]
 #[post("")]
-pub async fn create_initiative(state: web::Data<AppState>, caller: Caller, body: Json<InitiativeInput>) -> Result<HttpResponse, AppError> {
+pub async fn create_initiative(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<InitiativeInput>,
+) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let data = body.into_inner().parse()?;
     let initiative = services::initiatives::create(&state, &caller, data).await?;
-    Ok(created(format!("/v1/initiatives/{}", initiative.id), initiative.version, &InitiativeResponse::from(&initiative)))
+    Ok(created(
+        format!("/v1/initiatives/{}", initiative.id),
+        initiative.version,
+        &InitiativeResponse::from(&initiative),
+    ))
 }
 
 /// List initiatives (public).
@@ -149,8 +173,20 @@ pub async fn list_initiatives(
     query: Query<InitiativeListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
-    let paging = Paging::new(&request, &state.cursors, (q.limit, q.cursor.as_deref(), q.sort.as_deref(), q.include_total), SORTS, InitiativeSort::Created)?;
-    let (items, total) = services::initiatives::list(&state, paging.request.clone(), paging.with_total).await?;
+    let paging = Paging::new(
+        &request,
+        &state.cursors,
+        (
+            q.limit,
+            q.cursor.as_deref(),
+            q.sort.as_deref(),
+            q.include_total,
+        ),
+        SORTS,
+        InitiativeSort::Created,
+    )?;
+    let (items, total) =
+        services::initiatives::list(&state, paging.request.clone(), paging.with_total).await?;
     Ok(paging.respond(
         &state.cursors,
         items,
@@ -162,7 +198,11 @@ pub async fn list_initiatives(
             },
             id: i.id.to_string(),
         },
-        |items, next_cursor| InitiativePage { items: items.iter().map(InitiativeResponse::from).collect(), next_cursor, total_count: total },
+        |items, next_cursor| InitiativePage {
+            items: items.iter().map(InitiativeResponse::from).collect(),
+            next_cursor,
+            total_count: total,
+        },
     ))
 }
 
@@ -177,10 +217,19 @@ pub async fn list_initiatives(
     )
 )]
 #[get("/{id}")]
-pub async fn get_initiative(state: web::Data<AppState>, _caller: Caller, request: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get_initiative(
+    state: web::Data<AppState>,
+    _caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = path_id(&id, InitiativeId::parse)?;
     let initiative = services::initiatives::get(&state, id).await?;
-    Ok(single(&request, initiative.version, &InitiativeResponse::from(&initiative)))
+    Ok(single(
+        &request,
+        initiative.version,
+        &InitiativeResponse::from(&initiative),
+    ))
 }
 
 /// Update an initiative with a JSON Merge Patch (officer).
@@ -203,12 +252,18 @@ pub async fn update_initiative(
     caller.require_staff()?;
     let id = path_id(&id, InitiativeId::parse)?;
     let patch = body.into_inner();
-    let initiative = services::initiatives::update(&state, &caller, id, if_match(&request), move |current| {
-        let current = serde_json::to_value(InitiativeInput::from(&current.data)).map_err(|e| AppError::internal(e.to_string()))?;
-        from_value::<InitiativeInput>(merge_patch(current, patch)?)?.parse()
-    })
-    .await?;
-    Ok(single(&request, initiative.version, &InitiativeResponse::from(&initiative)))
+    let initiative =
+        services::initiatives::update(&state, &caller, id, if_match(&request), move |current| {
+            let current = serde_json::to_value(InitiativeInput::from(&current.data))
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            from_value::<InitiativeInput>(merge_patch(current, patch)?)?.parse()
+        })
+        .await?;
+    Ok(single(
+        &request,
+        initiative.version,
+        &InitiativeResponse::from(&initiative),
+    ))
 }
 
 /// Delete an initiative no opportunity belongs to (officer).
@@ -219,7 +274,12 @@ pub async fn update_initiative(
     responses((status = 204, description = "Deleted"))
 )]
 #[delete("/{id}")]
-pub async fn delete_initiative(state: web::Data<AppState>, caller: Caller, request: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn delete_initiative(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let id = path_id(&id, InitiativeId::parse)?;
     services::initiatives::delete(&state, &caller, id, if_match(&request)).await?;

@@ -138,7 +138,10 @@ impl RouteTable {
 }
 
 /// Answers every request no route took: 405 with `Allow` for a known path, else 404.
-pub async fn fallback(request: HttpRequest, routes: web::Data<RouteTable>) -> Result<HttpResponse, AppError> {
+pub async fn fallback(
+    request: HttpRequest,
+    routes: web::Data<RouteTable>,
+) -> Result<HttpResponse, AppError> {
     Err(match routes.allowed(request.path()) {
         Some(allow) => AppError::MethodNotAllowed { allow },
         None => AppError::RouteNotFound,
@@ -222,9 +225,15 @@ pub fn path_id<T>(text: &str, parse: fn(&str) -> Option<T>) -> Result<T, AppErro
 const READ_ONLY: [&str; 5] = ["id", "createdAt", "updatedAt", "version", "publishedAt"];
 
 /// Applies a JSON Merge Patch (RFC 7396) to `current`, refusing read-only fields.
-pub fn merge_patch(mut current: serde_json::Value, patch: serde_json::Value) -> Result<serde_json::Value, AppError> {
+pub fn merge_patch(
+    mut current: serde_json::Value,
+    patch: serde_json::Value,
+) -> Result<serde_json::Value, AppError> {
     let serde_json::Value::Object(fields) = &patch else {
-        return Err(AppError::invalid_field("/", "a merge patch must be a JSON object"));
+        return Err(AppError::invalid_field(
+            "/",
+            "a merge patch must be a JSON object",
+        ));
     };
     let read_only: Vec<crate::error::FieldError> = fields
         .keys()

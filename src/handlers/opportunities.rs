@@ -13,8 +13,8 @@ use super::pagination::Paging;
 use super::parties::{optional_id, web_url};
 use super::{created, if_match, merge_patch, path_id, single, utc};
 use crate::domain::codes::{
-    CountryCode, CurrencyCode, DocumentType, EngagementModel, ListingStatus, PppModel, ProjectStatus, ProjectType,
-    SectorCode,
+    CountryCode, CurrencyCode, DocumentType, EngagementModel, ListingStatus, PppModel,
+    ProjectStatus, ProjectType, SectorCode,
 };
 use crate::domain::ids::{InitiativeId, OpportunityId, PartyId, PersonId};
 use crate::domain::money::{Money, parse_minor_units};
@@ -38,14 +38,18 @@ pub struct MoneyDto {
 
 impl MoneyDto {
     fn parse(&self) -> Result<Money, Vec<(&'static str, String)>> {
-        let currency = CurrencyCode::try_from(self.currency.clone()).map_err(|e| vec![("/currency", e)])?;
+        let currency =
+            CurrencyCode::try_from(self.currency.clone()).map_err(|e| vec![("/currency", e)])?;
         Money::parse(&self.amount, currency).map_err(|e| vec![("/amount", e)])
     }
 }
 
 impl From<&Money> for MoneyDto {
     fn from(money: &Money) -> Self {
-        MoneyDto { amount: money.amount(), currency: money.currency().to_string() }
+        MoneyDto {
+            amount: money.amount(),
+            currency: money.currency().to_string(),
+        }
     }
 }
 
@@ -54,7 +58,11 @@ impl From<&Money> for MoneyDto {
 #[serde(deny_unknown_fields)]
 pub struct LocationDto {
     #[validate(length(min = 1, max = 500))]
-    #[schema(min_length = 1, max_length = 500, example = "Hyderabad to Sukkur, Sindh")]
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        example = "Hyderabad to Sukkur, Sindh"
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[validate(length(min = 1, max = 200))]
@@ -78,7 +86,11 @@ pub struct DocumentDto {
     #[schema(value_type = DocumentType)]
     pub document_type: String,
     #[validate(length(min = 1, max = 2000))]
-    #[schema(format = "uri", max_length = 2000, example = "https://nha.gov.pk/m6/feasibility.pdf")]
+    #[schema(
+        format = "uri",
+        max_length = 2000,
+        example = "https://nha.gov.pk/m6/feasibility.pdf"
+    )]
     pub url: String,
     /// BCP 47 language tag.
     #[validate(length(min = 2, max = 35))]
@@ -92,7 +104,11 @@ pub struct DocumentDto {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct OpportunityInput {
     #[validate(length(min = 1, max = 300))]
-    #[schema(min_length = 1, max_length = 300, example = "M-6 Hyderabad–Sukkur Motorway")]
+    #[schema(
+        min_length = 1,
+        max_length = 300,
+        example = "M-6 Hyderabad–Sukkur Motorway"
+    )]
     pub title: String,
     #[validate(length(min = 1, max = 20000))]
     #[schema(min_length = 1, max_length = 20000)]
@@ -157,7 +173,12 @@ pub struct OpportunityInput {
     pub oc4ids_id: Option<String>,
 }
 
-fn listed<T>(problems: &mut Problems, base: &str, values: &[String], parse: impl Fn(&str) -> Result<T, String>) -> Option<Vec<T>> {
+fn listed<T>(
+    problems: &mut Problems,
+    base: &str,
+    values: &[String],
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<Vec<T>> {
     let parsed: Vec<Option<T>> = values
         .iter()
         .enumerate()
@@ -198,25 +219,50 @@ impl OpportunityInput {
     /// Checks every field and builds the opportunity's data, reporting all problems at once.
     pub fn parse(self) -> Result<OpportunityData, AppError> {
         let mut p = Problems::from_validation(self.validate());
-        let sectors = listed(&mut p, "/sectors", &self.sectors, |s| SectorCode::try_from(s.to_owned()));
-        let models = listed(&mut p, "/engagementModels", &self.engagement_models, |s| {
-            EngagementModel::parse(s).ok_or_else(|| format!("{s:?} is not an engagement model (see /v1/codelists/engagementModel)"))
+        let sectors = listed(&mut p, "/sectors", &self.sectors, |s| {
+            SectorCode::try_from(s.to_owned())
         });
-        let partners = listed(&mut p, "/partnerCountries", &self.partner_countries, |s| CountryCode::try_from(s.to_owned()));
-        let project_type = p.take("/projectType", self.project_type.clone().map(ProjectType::try_from).transpose());
-        let project_status = p.take("/projectStatus", ProjectStatus::try_from(self.project_status.clone()));
+        let models = listed(&mut p, "/engagementModels", &self.engagement_models, |s| {
+            EngagementModel::parse(s).ok_or_else(|| {
+                format!("{s:?} is not an engagement model (see /v1/codelists/engagementModel)")
+            })
+        });
+        let partners = listed(&mut p, "/partnerCountries", &self.partner_countries, |s| {
+            CountryCode::try_from(s.to_owned())
+        });
+        let project_type = p.take(
+            "/projectType",
+            self.project_type
+                .clone()
+                .map(ProjectType::try_from)
+                .transpose(),
+        );
+        let project_status = p.take(
+            "/projectStatus",
+            ProjectStatus::try_from(self.project_status.clone()),
+        );
         let ppp_model = p.take(
             "/pppModel",
             self.ppp_model
                 .as_deref()
-                .map(|m| PppModel::parse(m).ok_or_else(|| format!("{m:?} is not a PPP model (see /v1/codelists/pppModel)")))
+                .map(|m| {
+                    PppModel::parse(m).ok_or_else(|| {
+                        format!("{m:?} is not a PPP model (see /v1/codelists/pppModel)")
+                    })
+                })
                 .transpose(),
         );
-        let host_country = p.take("/hostCountry", CountryCode::try_from(self.host_country.clone()));
+        let host_country = p.take(
+            "/hostCountry",
+            CountryCode::try_from(self.host_country.clone()),
+        );
         for (i, location) in self.locations.iter().enumerate() {
             for (j, [lon, lat]) in location.coordinates.iter().enumerate() {
                 if !(-180.0..=180.0).contains(lon) || !(-90.0..=90.0).contains(lat) {
-                    p.add(format!("/locations/{i}/coordinates/{j}"), "must be [longitude, latitude] within [-180, 180] and [-90, 90]");
+                    p.add(
+                        format!("/locations/{i}/coordinates/{j}"),
+                        "must be [longitude, latitude] within [-180, 180] and [-90, 90]",
+                    );
                 }
             }
         }
@@ -225,17 +271,37 @@ impl OpportunityInput {
             .iter()
             .enumerate()
             .map(|(i, d)| {
-                let kind = p.take(format!("/documents/{i}/documentType"), DocumentType::try_from(d.document_type.clone()));
+                let kind = p.take(
+                    format!("/documents/{i}/documentType"),
+                    DocumentType::try_from(d.document_type.clone()),
+                );
                 let url = p.take(format!("/documents/{i}/url"), web_url(&d.url));
-                Some(Document { title: d.title.clone(), document_type: kind?, url: url?, language: d.language.clone() })
+                Some(Document {
+                    title: d.title.clone(),
+                    document_type: kind?,
+                    url: url?,
+                    language: d.language.clone(),
+                })
             })
             .collect();
         let estimated_cost = money(&mut p, "/estimatedCost", &self.estimated_cost);
         let investment_sought = money(&mut p, "/investmentSought", &self.investment_sought);
-        let eoi_deadline = p.take("/eoiDeadline", self.eoi_deadline.as_deref().map(date).transpose());
-        let authority = p.take("/publicAuthorityId", optional_id(&self.public_authority_id, PartyId::parse, "party"));
-        let focal = p.take("/focalPersonId", optional_id(&self.focal_person_id, PersonId::parse, "person"));
-        let initiative = p.take("/initiativeId", optional_id(&self.initiative_id, InitiativeId::parse, "initiative"));
+        let eoi_deadline = p.take(
+            "/eoiDeadline",
+            self.eoi_deadline.as_deref().map(date).transpose(),
+        );
+        let authority = p.take(
+            "/publicAuthorityId",
+            optional_id(&self.public_authority_id, PartyId::parse, "party"),
+        );
+        let focal = p.take(
+            "/focalPersonId",
+            optional_id(&self.focal_person_id, PersonId::parse, "person"),
+        );
+        let initiative = p.take(
+            "/initiativeId",
+            optional_id(&self.initiative_id, InitiativeId::parse, "initiative"),
+        );
         p.finish(|| {
             Some(OpportunityData {
                 title: self.title,
@@ -250,7 +316,11 @@ impl OpportunityInput {
                 locations: self
                     .locations
                     .into_iter()
-                    .map(|l| Location { description: l.description, region: l.region, coordinates: l.coordinates })
+                    .map(|l| Location {
+                        description: l.description,
+                        region: l.region,
+                        coordinates: l.coordinates,
+                    })
                     .collect(),
                 estimated_cost: estimated_cost?,
                 investment_sought: investment_sought?,
@@ -275,13 +345,21 @@ impl From<&OpportunityData> for OpportunityInput {
             sectors: d.sectors.iter().map(|s| s.to_string()).collect(),
             project_type: d.project_type.as_ref().map(|t| t.to_string()),
             project_status: d.project_status.to_string(),
-            engagement_models: d.engagement_models.iter().map(|m| m.as_str().to_owned()).collect(),
+            engagement_models: d
+                .engagement_models
+                .iter()
+                .map(|m| m.as_str().to_owned())
+                .collect(),
             ppp_model: d.ppp_model.map(|m| m.as_str().to_owned()),
             host_country: d.host_country.to_string(),
             locations: d
                 .locations
                 .iter()
-                .map(|l| LocationDto { description: l.description.clone(), region: l.region.clone(), coordinates: l.coordinates.clone() })
+                .map(|l| LocationDto {
+                    description: l.description.clone(),
+                    region: l.region.clone(),
+                    coordinates: l.coordinates.clone(),
+                })
                 .collect(),
             estimated_cost: d.estimated_cost.as_ref().map(MoneyDto::from),
             investment_sought: d.investment_sought.as_ref().map(MoneyDto::from),
@@ -353,51 +431,54 @@ crate::page_type!(
     OpportunityPage, OpportunityResponse);
 
 crate::list_query!(
-    /// Filters and paging of opportunities (sort: `createdAt`, `updatedAt`, `title`). Repeat a
-    /// list filter to match any of its values.
-    OpportunityListQuery {
-        /// projectSector codes; `transport` also matches `transport.road`.
-        #[param(value_type = Option<Vec<SectorCode>>)]
-        #[serde(default)]
-        sector: Vec<String>,
-        #[param(value_type = Option<Vec<EngagementModel>>)]
-        #[serde(default)]
-        engagement_model: Vec<String>,
-        #[param(value_type = Option<Vec<ProjectStatus>>)]
-        #[serde(default)]
-        project_status: Vec<String>,
-        /// Officers see every status; others only `published` and `closed`.
-        #[param(value_type = Option<Vec<ListingStatus>>)]
-        #[serde(default)]
-        listing_status: Vec<String>,
-        #[param(value_type = Option<CountryCode>)]
-        host_country: Option<String>,
-        #[param(value_type = Option<CountryCode>)]
-        partner_country: Option<String>,
-        initiative_id: Option<String>,
-        /// Least investment sought, in `currency` (decimal string).
-        min_investment: Option<String>,
-        /// Most investment sought, in `currency` (decimal string).
-        max_investment: Option<String>,
-        /// Currency of `minInvestment`/`maxInvestment`; alone, matches that currency.
-        #[param(value_type = Option<CurrencyCode>)]
-        currency: Option<String>,
-        /// EOI deadline strictly before this date (`YYYY-MM-DD`).
-        #[param(format = Date, value_type = Option<String>)]
-        eoi_deadline_before: Option<String>,
-        /// EOI deadline strictly after this date (`YYYY-MM-DD`).
-        #[param(format = Date, value_type = Option<String>)]
-        eoi_deadline_after: Option<String>,
-        /// Changed at or after this instant (RFC 3339).
-        #[param(value_type = Option<String>, format = DateTime)]
-        updated_since: Option<String>,
-        /// Words that must all appear in the title or description (case-insensitive).
-        #[param(max_length = 200)]
-        q: Option<String>,
-    });
+/// Filters and paging of opportunities (sort: `createdAt`, `updatedAt`, `title`). Repeat a
+/// list filter to match any of its values.
+OpportunityListQuery {
+    /// projectSector codes; `transport` also matches `transport.road`.
+    #[param(value_type = Option<Vec<SectorCode>>)]
+    #[serde(default)]
+    sector: Vec<String>,
+    #[param(value_type = Option<Vec<EngagementModel>>)]
+    #[serde(default)]
+    engagement_model: Vec<String>,
+    #[param(value_type = Option<Vec<ProjectStatus>>)]
+    #[serde(default)]
+    project_status: Vec<String>,
+    /// Officers see every status; others only `published` and `closed`.
+    #[param(value_type = Option<Vec<ListingStatus>>)]
+    #[serde(default)]
+    listing_status: Vec<String>,
+    #[param(value_type = Option<CountryCode>)]
+    host_country: Option<String>,
+    #[param(value_type = Option<CountryCode>)]
+    partner_country: Option<String>,
+    initiative_id: Option<String>,
+    /// Least investment sought, in `currency` (decimal string).
+    min_investment: Option<String>,
+    /// Most investment sought, in `currency` (decimal string).
+    max_investment: Option<String>,
+    /// Currency of `minInvestment`/`maxInvestment`; alone, matches that currency.
+    #[param(value_type = Option<CurrencyCode>)]
+    currency: Option<String>,
+    /// EOI deadline strictly before this date (`YYYY-MM-DD`).
+    #[param(format = Date, value_type = Option<String>)]
+    eoi_deadline_before: Option<String>,
+    /// EOI deadline strictly after this date (`YYYY-MM-DD`).
+    #[param(format = Date, value_type = Option<String>)]
+    eoi_deadline_after: Option<String>,
+    /// Changed at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<String>,
+    /// Words that must all appear in the title or description (case-insensitive).
+    #[param(max_length = 200)]
+    q: Option<String>,
+});
 
-const SORTS: &[(&str, OpportunitySort)] =
-    &[("createdAt", OpportunitySort::Created), ("updatedAt", OpportunitySort::Updated), ("title", OpportunitySort::Title)];
+const SORTS: &[(&str, OpportunitySort)] = &[
+    ("createdAt", OpportunitySort::Created),
+    ("updatedAt", OpportunitySort::Updated),
+    ("title", OpportunitySort::Title),
+];
 
 fn bad_parameter(name: &str, detail: impl Into<String>) -> FieldError {
     FieldError::new(name, detail)
@@ -414,53 +495,120 @@ impl OpportunityListQuery {
                 }
             }
         };
-        each("sector", &self.sector, &|v| SectorCode::try_from(v.to_owned()).is_ok());
-        each("engagementModel", &self.engagement_model, &|v| EngagementModel::parse(v).is_some());
-        each("projectStatus", &self.project_status, &|v| ProjectStatus::try_from(v.to_owned()).is_ok());
-        each("listingStatus", &self.listing_status, &|v| ListingStatus::parse(v).is_some());
-        let mut single = |name: &str, value: &Option<String>, parse: &dyn Fn(&str) -> Result<(), String>| {
-            if let Some(v) = value
-                && let Err(e) = parse(v)
-            {
-                errors.push(bad_parameter(name, e));
-            }
-        };
-        single("hostCountry", &self.host_country, &|v| CountryCode::try_from(v.to_owned()).map(drop));
-        single("partnerCountry", &self.partner_country, &|v| CountryCode::try_from(v.to_owned()).map(drop));
-        single("initiativeId", &self.initiative_id, &|v| InitiativeId::parse(v).map(drop).ok_or("is not an initiative id".into()));
-        single("currency", &self.currency, &|v| CurrencyCode::try_from(v.to_owned()).map(drop));
-        single("eoiDeadlineBefore", &self.eoi_deadline_before, &|v| date(v).map(drop));
-        single("eoiDeadlineAfter", &self.eoi_deadline_after, &|v| date(v).map(drop));
-        single("updatedSince", &self.updated_since, &|v| {
-            DateTime::parse_from_rfc3339(v).map(drop).map_err(|_| "must be an RFC 3339 instant".into())
+        each("sector", &self.sector, &|v| {
+            SectorCode::try_from(v.to_owned()).is_ok()
         });
-        single("q", &self.q, &|v| if v.chars().count() > 200 { Err("at most 200 characters".into()) } else { Ok(()) });
-        let currency = self.currency.as_deref().and_then(|c| CurrencyCode::try_from(c.to_owned()).ok());
+        each("engagementModel", &self.engagement_model, &|v| {
+            EngagementModel::parse(v).is_some()
+        });
+        each("projectStatus", &self.project_status, &|v| {
+            ProjectStatus::try_from(v.to_owned()).is_ok()
+        });
+        each("listingStatus", &self.listing_status, &|v| {
+            ListingStatus::parse(v).is_some()
+        });
+        let mut single =
+            |name: &str, value: &Option<String>, parse: &dyn Fn(&str) -> Result<(), String>| {
+                if let Some(v) = value
+                    && let Err(e) = parse(v)
+                {
+                    errors.push(bad_parameter(name, e));
+                }
+            };
+        single("hostCountry", &self.host_country, &|v| {
+            CountryCode::try_from(v.to_owned()).map(drop)
+        });
+        single("partnerCountry", &self.partner_country, &|v| {
+            CountryCode::try_from(v.to_owned()).map(drop)
+        });
+        single("initiativeId", &self.initiative_id, &|v| {
+            InitiativeId::parse(v)
+                .map(drop)
+                .ok_or("is not an initiative id".into())
+        });
+        single("currency", &self.currency, &|v| {
+            CurrencyCode::try_from(v.to_owned()).map(drop)
+        });
+        single("eoiDeadlineBefore", &self.eoi_deadline_before, &|v| {
+            date(v).map(drop)
+        });
+        single("eoiDeadlineAfter", &self.eoi_deadline_after, &|v| {
+            date(v).map(drop)
+        });
+        single("updatedSince", &self.updated_since, &|v| {
+            DateTime::parse_from_rfc3339(v)
+                .map(drop)
+                .map_err(|_| "must be an RFC 3339 instant".into())
+        });
+        single("q", &self.q, &|v| {
+            if v.chars().count() > 200 {
+                Err("at most 200 characters".into())
+            } else {
+                Ok(())
+            }
+        });
+        let currency = self
+            .currency
+            .as_deref()
+            .and_then(|c| CurrencyCode::try_from(c.to_owned()).ok());
         let mut bound = |name: &str, value: &Option<String>| -> Option<i64> {
             let v = value.as_deref()?;
             let Some(currency) = &currency else {
                 errors.push(bad_parameter(name, "needs currency"));
                 return None;
             };
-            parse_minor_units(v, currency.minor_digits()).map_err(|e| errors.push(bad_parameter(name, e))).ok()
+            parse_minor_units(v, currency.minor_digits())
+                .map_err(|e| errors.push(bad_parameter(name, e)))
+                .ok()
         };
         let min = bound("minInvestment", &self.min_investment);
         let max = bound("maxInvestment", &self.max_investment);
         if !errors.is_empty() {
             let names: Vec<String> = errors.iter().map(|e| e.pointer.clone()).collect();
-            return Err(AppError::BadRequest { detail: format!("Invalid query parameters: {}.", names.join(", ")), errors });
+            return Err(AppError::BadRequest {
+                detail: format!("Invalid query parameters: {}.", names.join(", ")),
+                errors,
+            });
         }
         Ok(OpportunityFilter {
-            listing_statuses: self.listing_status.iter().filter_map(|s| ListingStatus::parse(s)).collect(),
-            sectors: self.sector.iter().filter_map(|s| SectorCode::try_from(s.clone()).ok()).collect(),
-            engagement_models: self.engagement_model.iter().filter_map(|s| EngagementModel::parse(s)).collect(),
-            project_statuses: self.project_status.iter().filter_map(|s| ProjectStatus::try_from(s.clone()).ok()).collect(),
-            host_country: self.host_country.clone().and_then(|c| CountryCode::try_from(c).ok()),
-            partner_country: self.partner_country.clone().and_then(|c| CountryCode::try_from(c).ok()),
+            listing_statuses: self
+                .listing_status
+                .iter()
+                .filter_map(|s| ListingStatus::parse(s))
+                .collect(),
+            sectors: self
+                .sector
+                .iter()
+                .filter_map(|s| SectorCode::try_from(s.clone()).ok())
+                .collect(),
+            engagement_models: self
+                .engagement_model
+                .iter()
+                .filter_map(|s| EngagementModel::parse(s))
+                .collect(),
+            project_statuses: self
+                .project_status
+                .iter()
+                .filter_map(|s| ProjectStatus::try_from(s.clone()).ok())
+                .collect(),
+            host_country: self
+                .host_country
+                .clone()
+                .and_then(|c| CountryCode::try_from(c).ok()),
+            partner_country: self
+                .partner_country
+                .clone()
+                .and_then(|c| CountryCode::try_from(c).ok()),
             initiative_id: self.initiative_id.as_deref().and_then(InitiativeId::parse),
             investment: currency.map(|c| (c, min, max)),
-            eoi_deadline_before: self.eoi_deadline_before.as_deref().and_then(|d| date(d).ok()),
-            eoi_deadline_after: self.eoi_deadline_after.as_deref().and_then(|d| date(d).ok()),
+            eoi_deadline_before: self
+                .eoi_deadline_before
+                .as_deref()
+                .and_then(|d| date(d).ok()),
+            eoi_deadline_after: self
+                .eoi_deadline_after
+                .as_deref()
+                .and_then(|d| date(d).ok()),
             updated_since: self
                 .updated_since
                 .as_deref()
@@ -487,11 +635,19 @@ impl OpportunityListQuery {
         headers(("Location" = String, description = "The new opportunity's URL"), ("ETag" = String, description = "Version tag"))))
 )]
 #[post("")]
-pub async fn create_opportunity(state: web::Data<AppState>, caller: Caller, body: Json<OpportunityInput>) -> Result<HttpResponse, AppError> {
+pub async fn create_opportunity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<OpportunityInput>,
+) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let data = body.into_inner().parse()?;
     let opportunity = services::opportunities::create(&state, &caller, data).await?;
-    Ok(created(format!("/v1/opportunities/{}", opportunity.id), opportunity.version, &OpportunityResponse::from(&opportunity)))
+    Ok(created(
+        format!("/v1/opportunities/{}", opportunity.id),
+        opportunity.version,
+        &OpportunityResponse::from(&opportunity),
+    ))
 }
 
 /// List opportunities (public: published and closed ones; officers: all).
@@ -510,9 +666,27 @@ pub async fn list_opportunities(
     query: Query<OpportunityListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
-    let paging = Paging::new(&request, &state.cursors, (q.limit, q.cursor.as_deref(), q.sort.as_deref(), q.include_total), SORTS, OpportunitySort::Created)?;
+    let paging = Paging::new(
+        &request,
+        &state.cursors,
+        (
+            q.limit,
+            q.cursor.as_deref(),
+            q.sort.as_deref(),
+            q.include_total,
+        ),
+        SORTS,
+        OpportunitySort::Created,
+    )?;
     let filter = q.filter()?;
-    let (items, total) = services::opportunities::list(&state, &caller, filter, paging.request.clone(), paging.with_total).await?;
+    let (items, total) = services::opportunities::list(
+        &state,
+        &caller,
+        filter,
+        paging.request.clone(),
+        paging.with_total,
+    )
+    .await?;
     Ok(paging.respond(
         &state.cursors,
         items,
@@ -524,7 +698,11 @@ pub async fn list_opportunities(
             },
             id: o.id.to_string(),
         },
-        |items, next_cursor| OpportunityPage { items: items.iter().map(OpportunityResponse::from).collect(), next_cursor, total_count: total },
+        |items, next_cursor| OpportunityPage {
+            items: items.iter().map(OpportunityResponse::from).collect(),
+            next_cursor,
+            total_count: total,
+        },
     ))
 }
 
@@ -539,10 +717,19 @@ pub async fn list_opportunities(
     )
 )]
 #[get("/{id}")]
-pub async fn get_opportunity(state: web::Data<AppState>, caller: Caller, request: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get_opportunity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     let id = path_id(&id, OpportunityId::parse)?;
     let opportunity = services::opportunities::get(&state, &caller, id).await?;
-    Ok(single(&request, opportunity.version, &OpportunityResponse::from(&opportunity)))
+    Ok(single(
+        &request,
+        opportunity.version,
+        &OpportunityResponse::from(&opportunity),
+    ))
 }
 
 /// Update an opportunity with a JSON Merge Patch; publish, close or archive it with
@@ -566,22 +753,34 @@ pub async fn update_opportunity(
     caller.require_staff()?;
     let id = path_id(&id, OpportunityId::parse)?;
     let mut patch = body.into_inner();
-    let status = match patch.as_object_mut().and_then(|fields| fields.remove("listingStatus")) {
-        None => None,
-        Some(value) => Some(
-            value
-                .as_str()
-                .and_then(ListingStatus::parse)
-                .ok_or_else(|| AppError::invalid_field("/listingStatus", "must be draft, published, closed or archived"))?,
-        ),
-    };
-    let opportunity = services::opportunities::update(&state, &caller, id, if_match(&request), move |current| {
-        let current = serde_json::to_value(OpportunityInput::from(&current.data.data)).map_err(|e| AppError::internal(e.to_string()))?;
-        let data = from_value::<OpportunityInput>(merge_patch(current, patch)?)?.parse()?;
-        Ok((data, status))
-    })
-    .await?;
-    Ok(single(&request, opportunity.version, &OpportunityResponse::from(&opportunity)))
+    let status =
+        match patch
+            .as_object_mut()
+            .and_then(|fields| fields.remove("listingStatus"))
+        {
+            None => None,
+            Some(value) => Some(value.as_str().and_then(ListingStatus::parse).ok_or_else(
+                || {
+                    AppError::invalid_field(
+                        "/listingStatus",
+                        "must be draft, published, closed or archived",
+                    )
+                },
+            )?),
+        };
+    let opportunity =
+        services::opportunities::update(&state, &caller, id, if_match(&request), move |current| {
+            let current = serde_json::to_value(OpportunityInput::from(&current.data.data))
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            let data = from_value::<OpportunityInput>(merge_patch(current, patch)?)?.parse()?;
+            Ok((data, status))
+        })
+        .await?;
+    Ok(single(
+        &request,
+        opportunity.version,
+        &OpportunityResponse::from(&opportunity),
+    ))
 }
 
 /// Delete a draft that was never published (officer); archive anything else.
@@ -592,7 +791,12 @@ pub async fn update_opportunity(
     responses((status = 204, description = "Deleted"))
 )]
 #[delete("/{id}")]
-pub async fn delete_opportunity(state: web::Data<AppState>, caller: Caller, request: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn delete_opportunity(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let id = path_id(&id, OpportunityId::parse)?;
     services::opportunities::delete(&state, &caller, id, if_match(&request)).await?;

@@ -50,14 +50,20 @@ impl CursorCodec {
         let mut mac = self.mac();
         mac.update(&body);
         let tag = mac.finalize().into_bytes();
-        format!("{}.{}", URL_SAFE_NO_PAD.encode(&body), URL_SAFE_NO_PAD.encode(&tag[..16]))
+        format!(
+            "{}.{}",
+            URL_SAFE_NO_PAD.encode(&body),
+            URL_SAFE_NO_PAD.encode(&tag[..16])
+        )
     }
 
     /// Reads a cursor, refusing one that was altered or made for other filters.
     pub fn decode(&self, scope: &str, cursor: &str) -> Result<Position, AppError> {
-        let invalid = || AppError::BadRequest {
+        let invalid = || {
+            AppError::BadRequest {
             detail: "The cursor is invalid, was altered, or belongs to a list with other filters or sort; start again without it.".into(),
             errors: vec![crate::error::FieldError::new("cursor", "invalid cursor")],
+        }
         };
         let (body, tag) = cursor.split_once('.').ok_or_else(invalid)?;
         let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
@@ -107,13 +113,20 @@ pub fn limit(requested: Option<i64>) -> Result<i64, AppError> {
         Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
         Some(n) => Err(AppError::BadRequest {
             detail: format!("limit must be between 1 and {MAX_LIMIT}; got {n}."),
-            errors: vec![crate::error::FieldError::new("limit", format!("must be between 1 and {MAX_LIMIT}"))],
+            errors: vec![crate::error::FieldError::new(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            )],
         }),
     }
 }
 
 /// Parses `sort=field` or `sort=-field` against the fields a list allows.
-pub fn sort<F: Copy>(requested: Option<&str>, fields: &[(&str, F)], default: F) -> Result<(F, bool), AppError> {
+pub fn sort<F: Copy>(
+    requested: Option<&str>,
+    fields: &[(&str, F)],
+    default: F,
+) -> Result<(F, bool), AppError> {
     let Some(text) = requested else {
         return Ok((default, false));
     };
@@ -128,7 +141,10 @@ pub fn sort<F: Copy>(requested: Option<&str>, fields: &[(&str, F)], default: F) 
         .ok_or_else(|| {
             let names: Vec<&str> = fields.iter().map(|(n, _)| *n).collect();
             AppError::BadRequest {
-                detail: format!("sort must be one of {} (prefix - for descending); got {text:?}.", names.join(", ")),
+                detail: format!(
+                    "sort must be one of {} (prefix - for descending); got {text:?}.",
+                    names.join(", ")
+                ),
                 errors: vec![crate::error::FieldError::new("sort", "unknown sort field")],
             }
         })
@@ -163,41 +179,6 @@ macro_rules! page_type {
             pub total_count: Option<i64>,
         }
     };
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn cursors_round_trip_and_resist_tampering() {
-        let codec = CursorCodec::new(b"key");
-        let position = Position { key: "M-6".into(), id: "opp_1".into() };
-        let cursor = codec.encode("/v1/opportunities&sector=transport", &position);
-        let back = codec.decode("/v1/opportunities&sector=transport", &cursor).unwrap();
-        assert_eq!(back.id, "opp_1");
-        assert!(codec.decode("/v1/opportunities&sector=energy", &cursor).is_err());
-        let mut altered = cursor.clone();
-        altered.replace_range(0..1, if cursor.starts_with('A') { "B" } else { "A" });
-        assert!(codec.decode("/v1/opportunities&sector=transport", &altered).is_err());
-        assert!(CursorCodec::new(b"other").decode("/v1/opportunities&sector=transport", &cursor).is_err());
-    }
-
-    #[test]
-    fn the_scope_ignores_paging_parameters_and_order() {
-        assert_eq!(
-            scope_of("/v1/x", "b=2&limit=5&a=1&cursor=zz"),
-            scope_of("/v1/x", "a=1&b=2&includeTotal=true")
-        );
-    }
-
-    #[test]
-    fn limits_outside_the_range_are_refused() {
-        assert_eq!(limit(None).unwrap(), 20);
-        assert!(limit(Some(0)).is_err());
-        assert!(limit(Some(101)).is_err());
-        assert_eq!(limit(Some(100)).unwrap(), 100);
-    }
 }
 
 /// Defines a list endpoint's query parameters: the paging ones every list shares, plus filters.
@@ -237,7 +218,12 @@ impl<S: Copy> Paging<S> {
     pub fn new(
         request: &actix_web::HttpRequest,
         codec: &CursorCodec,
-        (limit_param, cursor, sort_param, include_total): (Option<i64>, Option<&str>, Option<&str>, Option<bool>),
+        (limit_param, cursor, sort_param, include_total): (
+            Option<i64>,
+            Option<&str>,
+            Option<&str>,
+            Option<bool>,
+        ),
         sorts: &[(&str, S)],
         default_sort: S,
     ) -> Result<Self, AppError> {
@@ -284,5 +270,57 @@ impl<S: Copy> Paging<S> {
             ));
         }
         response.json(page(items, next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_resist_tampering() {
+        let codec = CursorCodec::new(b"key");
+        let position = Position {
+            key: "M-6".into(),
+            id: "opp_1".into(),
+        };
+        let cursor = codec.encode("/v1/opportunities&sector=transport", &position);
+        let back = codec
+            .decode("/v1/opportunities&sector=transport", &cursor)
+            .unwrap();
+        assert_eq!(back.id, "opp_1");
+        assert!(
+            codec
+                .decode("/v1/opportunities&sector=energy", &cursor)
+                .is_err()
+        );
+        let mut altered = cursor.clone();
+        altered.replace_range(0..1, if cursor.starts_with('A') { "B" } else { "A" });
+        assert!(
+            codec
+                .decode("/v1/opportunities&sector=transport", &altered)
+                .is_err()
+        );
+        assert!(
+            CursorCodec::new(b"other")
+                .decode("/v1/opportunities&sector=transport", &cursor)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn the_scope_ignores_paging_parameters_and_order() {
+        assert_eq!(
+            scope_of("/v1/x", "b=2&limit=5&a=1&cursor=zz"),
+            scope_of("/v1/x", "a=1&b=2&includeTotal=true")
+        );
+    }
+
+    #[test]
+    fn limits_outside_the_range_are_refused() {
+        assert_eq!(limit(None).unwrap(), 20);
+        assert!(limit(Some(0)).is_err());
+        assert!(limit(Some(101)).is_err());
+        assert_eq!(limit(Some(100)).unwrap(), 100);
     }
 }

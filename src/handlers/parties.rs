@@ -56,7 +56,11 @@ pub struct ContactPointDto {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PartyInput {
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200, example = "National Highway Authority")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "National Highway Authority"
+    )]
     pub name: String,
     #[schema(value_type = PartyKind)]
     pub kind: String,
@@ -86,16 +90,24 @@ pub struct PartyInput {
 /// Parses an `http(s)` URL.
 pub fn web_url(text: &str) -> Result<String, String> {
     match url::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Ok(text.to_owned()),
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => {
+            Ok(text.to_owned())
+        }
         _ => Err("must be an absolute http or https URL".into()),
     }
 }
 
 /// Parses an optional id of one kind.
-pub fn optional_id<T>(text: &Option<String>, parse: fn(&str) -> Option<T>, kind: &str) -> Result<Option<T>, String> {
+pub fn optional_id<T>(
+    text: &Option<String>,
+    parse: fn(&str) -> Option<T>,
+    kind: &str,
+) -> Result<Option<T>, String> {
     match text {
         None => Ok(None),
-        Some(text) => parse(text).map(Some).ok_or_else(|| format!("is not a {kind} id")),
+        Some(text) => parse(text)
+            .map(Some)
+            .ok_or_else(|| format!("is not a {kind} id")),
     }
 }
 
@@ -103,7 +115,11 @@ impl PartyInput {
     /// Checks every field and builds the party's data, reporting all problems at once.
     pub fn parse(self) -> Result<PartyData, AppError> {
         let mut problems = Problems::from_validation(self.validate());
-        let kind = problems.take("/kind", PartyKind::parse(&self.kind).ok_or_else(|| "is not a party kind (see /v1/codelists/partyKind)".to_owned()));
+        let kind = problems.take(
+            "/kind",
+            PartyKind::parse(&self.kind)
+                .ok_or_else(|| "is not a party kind (see /v1/codelists/partyKind)".to_owned()),
+        );
         let country = problems.take("/country", CountryCode::try_from(self.country.clone()));
         let website = match &self.website {
             Some(w) => problems.take("/website", web_url(w).map(Some)),
@@ -113,7 +129,12 @@ impl PartyInput {
             .member_ids
             .iter()
             .enumerate()
-            .map(|(i, m)| problems.take(format!("/memberIds/{i}"), PartyId::parse(m).ok_or_else(|| "is not a party id".to_owned())))
+            .map(|(i, m)| {
+                problems.take(
+                    format!("/memberIds/{i}"),
+                    PartyId::parse(m).ok_or_else(|| "is not a party id".to_owned()),
+                )
+            })
             .collect();
         let mut seen = std::collections::HashSet::new();
         for (i, m) in self.member_ids.iter().enumerate() {
@@ -121,15 +142,25 @@ impl PartyInput {
                 problems.add(format!("/memberIds/{i}"), "is listed twice");
             }
         }
-        let focal = problems.take("/focalPersonId", optional_id(&self.focal_person_id, PersonId::parse, "person"));
+        let focal = problems.take(
+            "/focalPersonId",
+            optional_id(&self.focal_person_id, PersonId::parse, "person"),
+        );
         problems.finish(|| {
             Some(PartyData {
                 name: self.name,
                 kind: kind?,
                 country: country?,
-                identifier: self.identifier.map(|i| Identifier { scheme: i.scheme, id: i.id }),
+                identifier: self.identifier.map(|i| Identifier {
+                    scheme: i.scheme,
+                    id: i.id,
+                }),
                 website: website?,
-                contact_point: self.contact_point.map(|c| ContactPoint { name: c.name, email: c.email, telephone: c.telephone }),
+                contact_point: self.contact_point.map(|c| ContactPoint {
+                    name: c.name,
+                    email: c.email,
+                    telephone: c.telephone,
+                }),
                 member_ids: members.into_iter().collect::<Option<Vec<_>>>()?,
                 focal_person_id: focal?,
             })
@@ -143,7 +174,10 @@ impl From<&PartyData> for PartyInput {
             name: d.name.clone(),
             kind: d.kind.as_str().to_owned(),
             country: d.country.to_string(),
-            identifier: d.identifier.as_ref().map(|i| IdentifierDto { scheme: i.scheme.clone(), id: i.id.clone() }),
+            identifier: d.identifier.as_ref().map(|i| IdentifierDto {
+                scheme: i.scheme.clone(),
+                id: i.id.clone(),
+            }),
             website: d.website.clone(),
             contact_point: d.contact_point.as_ref().map(|c| ContactPointDto {
                 name: c.name.clone(),
@@ -187,17 +221,21 @@ crate::page_type!(
     PartyPage, PartyResponse);
 
 crate::list_query!(
-    /// Filters and paging of parties (sort: `createdAt`, `updatedAt`, `name`).
-    PartyListQuery {
-        /// Only parties of this kind.
-        #[param(value_type = Option<PartyKind>)]
-        kind: Option<String>,
-        /// Only parties of this country.
-        #[param(value_type = Option<CountryCode>)]
-        country: Option<String>,
-    });
+/// Filters and paging of parties (sort: `createdAt`, `updatedAt`, `name`).
+PartyListQuery {
+    /// Only parties of this kind.
+    #[param(value_type = Option<PartyKind>)]
+    kind: Option<String>,
+    /// Only parties of this country.
+    #[param(value_type = Option<CountryCode>)]
+    country: Option<String>,
+});
 
-const SORTS: &[(&str, PartySort)] = &[("createdAt", PartySort::Created), ("updatedAt", PartySort::Updated), ("name", PartySort::Name)];
+const SORTS: &[(&str, PartySort)] = &[
+    ("createdAt", PartySort::Created),
+    ("updatedAt", PartySort::Updated),
+    ("name", PartySort::Name),
+];
 
 /// Create a party (officer).
 #[utoipa::path(
@@ -208,11 +246,19 @@ const SORTS: &[(&str, PartySort)] = &[("createdAt", PartySort::Created), ("updat
         headers(("Location" = String, description = "The new party's URL"), ("ETag" = String, description = "Version tag"))))
 )]
 #[post("")]
-pub async fn create_party(state: web::Data<AppState>, caller: Caller, body: Json<PartyInput>) -> Result<HttpResponse, AppError> {
+pub async fn create_party(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<PartyInput>,
+) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let data = body.into_inner().parse()?;
     let party = services::parties::create(&state, &caller, data).await?;
-    Ok(created(format!("/v1/parties/{}", party.id), party.version, &PartyResponse::from(&party)))
+    Ok(created(
+        format!("/v1/parties/{}", party.id),
+        party.version,
+        &PartyResponse::from(&party),
+    ))
 }
 
 /// List parties (officers: all; investors: their own).
@@ -231,19 +277,43 @@ pub async fn list_parties(
     query: Query<PartyListQuery>,
 ) -> Result<HttpResponse, AppError> {
     let q = query.0;
-    let paging = Paging::new(&request, &state.cursors, (q.limit, q.cursor.as_deref(), q.sort.as_deref(), q.include_total), SORTS, PartySort::Created)?;
+    let paging = Paging::new(
+        &request,
+        &state.cursors,
+        (
+            q.limit,
+            q.cursor.as_deref(),
+            q.sort.as_deref(),
+            q.include_total,
+        ),
+        SORTS,
+        PartySort::Created,
+    )?;
     let filter = PartyFilter {
         only: None,
         kind: q
             .kind
-            .map(|k| PartyKind::parse(&k).ok_or_else(|| AppError::bad_request("kind is not a party kind (see /v1/codelists/partyKind).")))
+            .map(|k| {
+                PartyKind::parse(&k).ok_or_else(|| {
+                    AppError::bad_request("kind is not a party kind (see /v1/codelists/partyKind).")
+                })
+            })
             .transpose()?,
         country: q
             .country
-            .map(|c| CountryCode::try_from(c).map_err(|e| AppError::bad_request(format!("country {e}."))))
+            .map(|c| {
+                CountryCode::try_from(c).map_err(|e| AppError::bad_request(format!("country {e}.")))
+            })
             .transpose()?,
     };
-    let (items, total) = services::parties::list(&state, &caller, filter, paging.request.clone(), paging.with_total).await?;
+    let (items, total) = services::parties::list(
+        &state,
+        &caller,
+        filter,
+        paging.request.clone(),
+        paging.with_total,
+    )
+    .await?;
     Ok(paging.respond(
         &state.cursors,
         items,
@@ -255,7 +325,11 @@ pub async fn list_parties(
             },
             id: p.id.to_string(),
         },
-        |items, next_cursor| PartyPage { items: items.iter().map(PartyResponse::from).collect(), next_cursor, total_count: total },
+        |items, next_cursor| PartyPage {
+            items: items.iter().map(PartyResponse::from).collect(),
+            next_cursor,
+            total_count: total,
+        },
     ))
 }
 
@@ -270,11 +344,20 @@ pub async fn list_parties(
     )
 )]
 #[get("/{id}")]
-pub async fn get_party(state: web::Data<AppState>, caller: Caller, request: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get_party(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     caller.require_key()?;
     let id = path_id(&id, PartyId::parse)?;
     let party = services::parties::get(&state, &caller, id).await?;
-    Ok(single(&request, party.version, &PartyResponse::from(&party)))
+    Ok(single(
+        &request,
+        party.version,
+        &PartyResponse::from(&party),
+    ))
 }
 
 /// Update a party with a JSON Merge Patch (officer).
@@ -297,12 +380,18 @@ pub async fn update_party(
     caller.require_staff()?;
     let id = path_id(&id, PartyId::parse)?;
     let patch = body.into_inner();
-    let party = services::parties::update(&state, &caller, id, if_match(&request), move |current| {
-        let current = serde_json::to_value(PartyInput::from(&current.data)).map_err(|e| AppError::internal(e.to_string()))?;
-        from_value::<PartyInput>(merge_patch(current, patch)?)?.parse()
-    })
-    .await?;
-    Ok(single(&request, party.version, &PartyResponse::from(&party)))
+    let party =
+        services::parties::update(&state, &caller, id, if_match(&request), move |current| {
+            let current = serde_json::to_value(PartyInput::from(&current.data))
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            from_value::<PartyInput>(merge_patch(current, patch)?)?.parse()
+        })
+        .await?;
+    Ok(single(
+        &request,
+        party.version,
+        &PartyResponse::from(&party),
+    ))
 }
 
 /// Delete a party nothing refers to (officer).
@@ -313,7 +402,12 @@ pub async fn update_party(
     responses((status = 204, description = "Deleted"))
 )]
 #[delete("/{id}")]
-pub async fn delete_party(state: web::Data<AppState>, caller: Caller, request: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn delete_party(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let id = path_id(&id, PartyId::parse)?;
     services::parties::delete(&state, &caller, id, if_match(&request)).await?;

@@ -25,10 +25,18 @@ pub struct PersonInput {
     #[schema(example = "pty_01jd8x3v5ffd2b6jq4w5k9h8zq")]
     pub party_id: String,
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200, example = "Focal Person, Azerbaijan Desk")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Focal Person, Azerbaijan Desk"
+    )]
     pub name: String,
     #[validate(length(min = 1, max = 200))]
-    #[schema(min_length = 1, max_length = 200, example = "Director, Investment Promotion")]
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Director, Investment Promotion"
+    )]
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_title: Option<String>,
     #[validate(email, length(max = 254))]
@@ -45,7 +53,10 @@ impl PersonInput {
     /// Checks every field and builds the person's data, reporting all problems at once.
     pub fn parse(self) -> Result<PersonData, AppError> {
         let mut problems = Problems::from_validation(self.validate());
-        let party_id = problems.take("/partyId", PartyId::parse(&self.party_id).ok_or_else(|| "is not a party id".to_owned()));
+        let party_id = problems.take(
+            "/partyId",
+            PartyId::parse(&self.party_id).ok_or_else(|| "is not a party id".to_owned()),
+        );
         problems.finish(|| {
             Some(PersonData {
                 party_id: party_id?,
@@ -101,13 +112,17 @@ crate::page_type!(
     PersonPage, PersonResponse);
 
 crate::list_query!(
-    /// Filters and paging of people (sort: `createdAt`, `updatedAt`, `name`).
-    PersonListQuery {
-        /// Only people of this party.
-        party_id: Option<String>,
-    });
+/// Filters and paging of people (sort: `createdAt`, `updatedAt`, `name`).
+PersonListQuery {
+    /// Only people of this party.
+    party_id: Option<String>,
+});
 
-const SORTS: &[(&str, PersonSort)] = &[("createdAt", PersonSort::Created), ("updatedAt", PersonSort::Updated), ("name", PersonSort::Name)];
+const SORTS: &[(&str, PersonSort)] = &[
+    ("createdAt", PersonSort::Created),
+    ("updatedAt", PersonSort::Updated),
+    ("name", PersonSort::Name),
+];
 
 /// Create a person (officer).
 #[utoipa::path(
@@ -118,11 +133,19 @@ const SORTS: &[(&str, PersonSort)] = &[("createdAt", PersonSort::Created), ("upd
         headers(("Location" = String, description = "The new person's URL"), ("ETag" = String, description = "Version tag"))))
 )]
 #[post("")]
-pub async fn create_person(state: web::Data<AppState>, caller: Caller, body: Json<PersonInput>) -> Result<HttpResponse, AppError> {
+pub async fn create_person(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: Json<PersonInput>,
+) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let data = body.into_inner().parse()?;
     let person = services::people::create(&state, &caller, data).await?;
-    Ok(created(format!("/v1/people/{}", person.id), person.version, &PersonResponse::from(&person)))
+    Ok(created(
+        format!("/v1/people/{}", person.id),
+        person.version,
+        &PersonResponse::from(&person),
+    ))
 }
 
 /// List people (officer).
@@ -142,14 +165,35 @@ pub async fn list_people(
 ) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let q = query.0;
-    let paging = Paging::new(&request, &state.cursors, (q.limit, q.cursor.as_deref(), q.sort.as_deref(), q.include_total), SORTS, PersonSort::Created)?;
+    let paging = Paging::new(
+        &request,
+        &state.cursors,
+        (
+            q.limit,
+            q.cursor.as_deref(),
+            q.sort.as_deref(),
+            q.include_total,
+        ),
+        SORTS,
+        PersonSort::Created,
+    )?;
     let filter = PersonFilter {
         party_id: q
             .party_id
-            .map(|p| PartyId::parse(&p).ok_or_else(|| AppError::bad_request("partyId is not a party id.")))
+            .map(|p| {
+                PartyId::parse(&p)
+                    .ok_or_else(|| AppError::bad_request("partyId is not a party id."))
+            })
             .transpose()?,
     };
-    let (items, total) = services::people::list(&state, &caller, filter, paging.request.clone(), paging.with_total).await?;
+    let (items, total) = services::people::list(
+        &state,
+        &caller,
+        filter,
+        paging.request.clone(),
+        paging.with_total,
+    )
+    .await?;
     Ok(paging.respond(
         &state.cursors,
         items,
@@ -161,7 +205,11 @@ pub async fn list_people(
             },
             id: p.id.to_string(),
         },
-        |items, next_cursor| PersonPage { items: items.iter().map(PersonResponse::from).collect(), next_cursor, total_count: total },
+        |items, next_cursor| PersonPage {
+            items: items.iter().map(PersonResponse::from).collect(),
+            next_cursor,
+            total_count: total,
+        },
     ))
 }
 
@@ -176,11 +224,20 @@ pub async fn list_people(
     )
 )]
 #[get("/{id}")]
-pub async fn get_person(state: web::Data<AppState>, caller: Caller, request: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get_person(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let id = path_id(&id, PersonId::parse)?;
     let person = services::people::get(&state, &caller, id).await?;
-    Ok(single(&request, person.version, &PersonResponse::from(&person)))
+    Ok(single(
+        &request,
+        person.version,
+        &PersonResponse::from(&person),
+    ))
 }
 
 /// Update a person with a JSON Merge Patch (officer).
@@ -203,12 +260,18 @@ pub async fn update_person(
     caller.require_staff()?;
     let id = path_id(&id, PersonId::parse)?;
     let patch = body.into_inner();
-    let person = services::people::update(&state, &caller, id, if_match(&request), move |current| {
-        let current = serde_json::to_value(PersonInput::from(&current.data)).map_err(|e| AppError::internal(e.to_string()))?;
-        from_value::<PersonInput>(merge_patch(current, patch)?)?.parse()
-    })
-    .await?;
-    Ok(single(&request, person.version, &PersonResponse::from(&person)))
+    let person =
+        services::people::update(&state, &caller, id, if_match(&request), move |current| {
+            let current = serde_json::to_value(PersonInput::from(&current.data))
+                .map_err(|e| AppError::internal(e.to_string()))?;
+            from_value::<PersonInput>(merge_patch(current, patch)?)?.parse()
+        })
+        .await?;
+    Ok(single(
+        &request,
+        person.version,
+        &PersonResponse::from(&person),
+    ))
 }
 
 /// Delete a person nothing refers to (officer).
@@ -219,7 +282,12 @@ pub async fn update_person(
     responses((status = 204, description = "Deleted"))
 )]
 #[delete("/{id}")]
-pub async fn delete_person(state: web::Data<AppState>, caller: Caller, request: HttpRequest, id: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn delete_person(
+    state: web::Data<AppState>,
+    caller: Caller,
+    request: HttpRequest,
+    id: web::Path<String>,
+) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
     let id = path_id(&id, PersonId::parse)?;
     services::people::delete(&state, &caller, id, if_match(&request)).await?;

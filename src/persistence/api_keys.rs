@@ -45,7 +45,10 @@ pub(crate) fn corrupt(message: String) -> diesel::result::Error {
 }
 
 pub fn insert(conn: &mut DbConnection, row: &ApiKeyRow) -> QueryResult<()> {
-    diesel::insert_into(api_keys::table).values(row).execute(conn).map(drop)
+    diesel::insert_into(api_keys::table)
+        .values(row)
+        .execute(conn)
+        .map(drop)
 }
 
 /// The key whose secret hashes to `hash`, revoked or not.
@@ -89,8 +92,12 @@ pub fn count(conn: &mut DbConnection) -> QueryResult<i64> {
 
 /// Marks a key revoked at `at`; returns whether a key that was still unrevoked changed.
 pub fn revoke(conn: &mut DbConnection, id: &ApiKeyId, at: NaiveDateTime) -> QueryResult<bool> {
-    diesel::update(api_keys::table.find(id.as_str()).filter(api_keys::revoked_at.is_null()))
-        .set(api_keys::revoked_at.eq(at))
-        .execute(conn)
-        .map(|n| n > 0)
+    diesel::update(
+        api_keys::table
+            .find(id.as_str())
+            .filter(api_keys::revoked_at.is_null()),
+    )
+    .set(api_keys::revoked_at.eq(at))
+    .execute(conn)
+    .map(|n| n > 0)
 }

@@ -81,7 +81,11 @@ pub fn insert(conn: &mut DbConnection, initiative: &Initiative) -> QueryResult<(
 }
 
 /// Writes `initiative` over the stored row if that row is still at `previous_version`.
-pub fn update(conn: &mut DbConnection, initiative: &Initiative, previous_version: i32) -> QueryResult<bool> {
+pub fn update(
+    conn: &mut DbConnection,
+    initiative: &Initiative,
+    previous_version: i32,
+) -> QueryResult<bool> {
     diesel::update(
         initiatives::table
             .find(initiative.id.as_str())
@@ -106,12 +110,27 @@ pub fn exists(conn: &mut DbConnection, id: &InitiativeId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(initiatives::table.find(id.as_str()))).get_result(conn)
 }
 
-pub fn list(conn: &mut DbConnection, page: &PageRequest<InitiativeSort>) -> QueryResult<Vec<Initiative>> {
+pub fn list(
+    conn: &mut DbConnection,
+    page: &PageRequest<InitiativeSort>,
+) -> QueryResult<Vec<Initiative>> {
     let mut query = all();
     let rows = match page.sort {
         InitiativeSort::Created => crate::keyset!(query, page, initiatives::id),
-        InitiativeSort::Updated => crate::keyset!(query, page, initiatives::id, initiatives::updated_at, parse_timestamp_key),
-        InitiativeSort::Name => crate::keyset!(query, page, initiatives::id, initiatives::name, parse_text_key),
+        InitiativeSort::Updated => crate::keyset!(
+            query,
+            page,
+            initiatives::id,
+            initiatives::updated_at,
+            parse_timestamp_key
+        ),
+        InitiativeSort::Name => crate::keyset!(
+            query,
+            page,
+            initiatives::id,
+            initiatives::name,
+            parse_text_key
+        ),
     }
     .select(InitiativeRow::as_select())
     .load(conn)?;

@@ -243,9 +243,9 @@ impl Database {
         let mut conn = self.pool.get().map_err(|e| failed(e.to_string()))?;
         let applied = match &mut *conn {
             DbConnection::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-            DbConnection::Postgres(c) => {
-                c.run_pending_migrations(POSTGRES_MIGRATIONS).map(|v| v.len())
-            }
+            DbConnection::Postgres(c) => c
+                .run_pending_migrations(POSTGRES_MIGRATIONS)
+                .map(|v| v.len()),
         }
         .map_err(|e| failed(e.to_string()))?;
         settings::ensure_defaults(&mut conn).map_err(|e| failed(e.to_string()))?;
@@ -254,7 +254,9 @@ impl Database {
 
     /// Takes a connection for synchronous work (CLI commands); waits at most the acquire timeout.
     pub fn get(&self) -> Result<r2d2::PooledConnection<Manager>, AppError> {
-        self.pool.get().map_err(|e| AppError::Unavailable(e.to_string()))
+        self.pool
+            .get()
+            .map_err(|e| AppError::Unavailable(e.to_string()))
     }
 
     /// Runs blocking database work on the blocking thread pool, off the async executor.
@@ -279,7 +281,10 @@ impl Database {
     /// Counts of connections in use and idle, for readiness and metrics.
     pub fn pool_state(&self) -> (u32, u32) {
         let state = self.pool.state();
-        (state.connections - state.idle_connections, state.idle_connections)
+        (
+            state.connections - state.idle_connections,
+            state.idle_connections,
+        )
     }
 }
 
@@ -293,7 +298,9 @@ where
     E: From<diesel::result::Error>,
 {
     match conn {
-        DbConnection::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+        }
         DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
     match work(conn) {
@@ -320,6 +327,11 @@ where
 pub fn now() -> chrono::NaiveDateTime {
     use chrono::{SubsecRound, Utc};
     Utc::now().naive_utc().trunc_subsecs(6)
+}
+
+/// A trivial round trip to the database.
+pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
+    conn.ping()
 }
 
 #[cfg(test)]
@@ -355,9 +367,4 @@ mod tests {
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.contains("app"), "{shown}");
     }
-}
-
-/// A trivial round trip to the database.
-pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
-    conn.ping()
 }

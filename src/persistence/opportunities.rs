@@ -71,7 +71,9 @@ fn money_parts(money: &Option<Money>) -> (Option<i64>, Option<String>) {
 
 fn money_of(minor: Option<i64>, currency: Option<String>) -> Option<Money> {
     match (minor, currency) {
-        (Some(minor), Some(currency)) => Some(Money::from_minor(minor, CurrencyCode::from_db(currency))),
+        (Some(minor), Some(currency)) => {
+            Some(Money::from_minor(minor, CurrencyCode::from_db(currency)))
+        }
         _ => None,
     }
 }
@@ -80,7 +82,8 @@ impl OpportunityRow {
     fn from_domain(opportunity: &Opportunity) -> Self {
         let d = &opportunity.data.data;
         let (estimated_cost_minor, estimated_cost_currency) = money_parts(&d.estimated_cost);
-        let (investment_sought_minor, investment_sought_currency) = money_parts(&d.investment_sought);
+        let (investment_sought_minor, investment_sought_currency) =
+            money_parts(&d.investment_sought);
         OpportunityRow {
             id: opportunity.id.to_string(),
             title: d.title.clone(),
@@ -131,8 +134,14 @@ impl OpportunityRow {
                         .transpose()?,
                     host_country: CountryCode::from_db(self.host_country),
                     locations: from_json(&self.locations)?,
-                    estimated_cost: money_of(self.estimated_cost_minor, self.estimated_cost_currency),
-                    investment_sought: money_of(self.investment_sought_minor, self.investment_sought_currency),
+                    estimated_cost: money_of(
+                        self.estimated_cost_minor,
+                        self.estimated_cost_currency,
+                    ),
+                    investment_sought: money_of(
+                        self.investment_sought_minor,
+                        self.investment_sought_currency,
+                    ),
                     eoi_deadline: self.eoi_deadline,
                     public_authority_id: self.public_authority_id.map(PartyId::from_db),
                     focal_person_id: self.focal_person_id.map(PersonId::from_db),
@@ -192,7 +201,10 @@ macro_rules! facet_ids {
 
 /// Escapes LIKE wildcards so a search for `100%` finds the text `100%`.
 fn like_pattern(word: &str) -> String {
-    let escaped = word.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    let escaped = word
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
     format!("%{escaped}%")
 }
 
@@ -207,14 +219,24 @@ fn filtered(filter: &OpportunityFilter) -> opportunities::BoxedQuery<'static, Mu
         query = query.filter(opportunities::id.eq_any(facet_ids!(SECTOR, values)));
     }
     if !filter.engagement_models.is_empty() {
-        let values: Vec<String> = filter.engagement_models.iter().map(|m| m.as_str().to_owned()).collect();
+        let values: Vec<String> = filter
+            .engagement_models
+            .iter()
+            .map(|m| m.as_str().to_owned())
+            .collect();
         query = query.filter(opportunities::id.eq_any(facet_ids!(ENGAGEMENT_MODEL, values)));
     }
     if let Some(country) = &filter.partner_country {
-        query = query.filter(opportunities::id.eq_any(facet_ids!(PARTNER_COUNTRY, vec![country.to_string()])));
+        query = query.filter(
+            opportunities::id.eq_any(facet_ids!(PARTNER_COUNTRY, vec![country.to_string()])),
+        );
     }
     if !filter.project_statuses.is_empty() {
-        let values: Vec<String> = filter.project_statuses.iter().map(|s| s.to_string()).collect();
+        let values: Vec<String> = filter
+            .project_statuses
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
         query = query.filter(opportunities::project_status.eq_any(values));
     }
     if let Some(country) = &filter.host_country {
@@ -242,7 +264,11 @@ fn filtered(filter: &OpportunityFilter) -> opportunities::BoxedQuery<'static, Mu
         query = query.filter(opportunities::updated_at.ge(since));
     }
     for word in &filter.words {
-        query = query.filter(opportunities::search_text.like(like_pattern(word)).escape('\\'));
+        query = query.filter(
+            opportunities::search_text
+                .like(like_pattern(word))
+                .escape('\\'),
+        );
     }
     query
 }
@@ -284,7 +310,11 @@ pub fn insert(conn: &mut DbConnection, opportunity: &Opportunity) -> QueryResult
 }
 
 /// Writes `opportunity` over the stored row if that row is still at `previous_version`.
-pub fn update(conn: &mut DbConnection, opportunity: &Opportunity, previous_version: i32) -> QueryResult<bool> {
+pub fn update(
+    conn: &mut DbConnection,
+    opportunity: &Opportunity,
+    previous_version: i32,
+) -> QueryResult<bool> {
     let changed = diesel::update(
         opportunities::table
             .find(opportunity.id.as_str())
@@ -321,8 +351,20 @@ pub fn list(
     let mut query = filtered(filter);
     let rows = match page.sort {
         OpportunitySort::Created => crate::keyset!(query, page, opportunities::id),
-        OpportunitySort::Updated => crate::keyset!(query, page, opportunities::id, opportunities::updated_at, parse_timestamp_key),
-        OpportunitySort::Title => crate::keyset!(query, page, opportunities::id, opportunities::title, parse_text_key),
+        OpportunitySort::Updated => crate::keyset!(
+            query,
+            page,
+            opportunities::id,
+            opportunities::updated_at,
+            parse_timestamp_key
+        ),
+        OpportunitySort::Title => crate::keyset!(
+            query,
+            page,
+            opportunities::id,
+            opportunities::title,
+            parse_text_key
+        ),
     }
     .select(OpportunityRow::as_select())
     .load(conn)?;

@@ -34,7 +34,11 @@ macro_rules! keyset {
                 $query.filter($id.gt(after.id.clone()))
             };
         }
-        $query = if page.descending { $query.order($id.desc()) } else { $query.order($id.asc()) };
+        $query = if page.descending {
+            $query.order($id.desc())
+        } else {
+            $query.order($id.asc())
+        };
         $query.limit(page.limit + 1)
     }};
     ($query:ident, $page:expr, $id:expr, $column:expr, $parse:expr) => {{
@@ -44,9 +48,17 @@ macro_rules! keyset {
             match ($parse)(after.key.as_str()) {
                 Some(key) => {
                     $query = if page.descending {
-                        $query.filter($column.lt(key.clone()).or($column.eq(key).and($id.lt(after.id.clone()))))
+                        $query.filter(
+                            $column
+                                .lt(key.clone())
+                                .or($column.eq(key).and($id.lt(after.id.clone()))),
+                        )
                     } else {
-                        $query.filter($column.gt(key.clone()).or($column.eq(key).and($id.gt(after.id.clone()))))
+                        $query.filter(
+                            $column
+                                .gt(key.clone())
+                                .or($column.eq(key).and($id.gt(after.id.clone()))),
+                        )
                     };
                 }
                 None => $query = $query.filter($id.ne($id)),

@@ -4,7 +4,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::page::{PageRequest, parse_text_key, parse_timestamp_key};
-use super::schema::{party_members, parties};
+use super::schema::{parties, party_members};
 use super::{DbConnection, MultiBackend};
 use crate::domain::codes::{CountryCode, PartyKind};
 use crate::domain::ids::{PartyId, PersonId};
@@ -191,11 +191,21 @@ pub fn exists(conn: &mut DbConnection, id: &PartyId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(parties::table.find(id.as_str()))).get_result(conn)
 }
 
-pub fn list(conn: &mut DbConnection, filter: &PartyFilter, page: &PageRequest<PartySort>) -> QueryResult<Vec<Party>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &PartyFilter,
+    page: &PageRequest<PartySort>,
+) -> QueryResult<Vec<Party>> {
     let mut query = filtered(filter);
     let rows = match page.sort {
         PartySort::Created => crate::keyset!(query, page, parties::id),
-        PartySort::Updated => crate::keyset!(query, page, parties::id, parties::updated_at, parse_timestamp_key),
+        PartySort::Updated => crate::keyset!(
+            query,
+            page,
+            parties::id,
+            parties::updated_at,
+            parse_timestamp_key
+        ),
         PartySort::Name => crate::keyset!(query, page, parties::id, parties::name, parse_text_key),
     }
     .select(PartyRow::as_select())

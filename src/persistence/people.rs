@@ -86,7 +86,11 @@ pub fn insert(conn: &mut DbConnection, person: &Person) -> QueryResult<()> {
 }
 
 /// Writes `person` over the stored row if that row is still at `previous_version`.
-pub fn update(conn: &mut DbConnection, person: &Person, previous_version: i32) -> QueryResult<bool> {
+pub fn update(
+    conn: &mut DbConnection,
+    person: &Person,
+    previous_version: i32,
+) -> QueryResult<bool> {
     diesel::update(
         people::table
             .find(person.id.as_str())
@@ -110,11 +114,21 @@ pub fn exists(conn: &mut DbConnection, id: &PersonId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(people::table.find(id.as_str()))).get_result(conn)
 }
 
-pub fn list(conn: &mut DbConnection, filter: &PersonFilter, page: &PageRequest<PersonSort>) -> QueryResult<Vec<Person>> {
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &PersonFilter,
+    page: &PageRequest<PersonSort>,
+) -> QueryResult<Vec<Person>> {
     let mut query = filtered(filter);
     let rows = match page.sort {
         PersonSort::Created => crate::keyset!(query, page, people::id),
-        PersonSort::Updated => crate::keyset!(query, page, people::id, people::updated_at, parse_timestamp_key),
+        PersonSort::Updated => crate::keyset!(
+            query,
+            page,
+            people::id,
+            people::updated_at,
+            parse_timestamp_key
+        ),
         PersonSort::Name => crate::keyset!(query, page, people::id, people::name, parse_text_key),
     }
     .select(PersonRow::as_select())

@@ -36,7 +36,10 @@ fn hash(secret: &str) -> String {
 pub fn issue(conn: &mut DbConnection, new: NewApiKey) -> Result<IssuedKey, AppError> {
     match (new.role, &new.party_id) {
         (Role::Investor, None) => {
-            return Err(AppError::invalid_field("/partyId", "an investor key must name the party it acts for"));
+            return Err(AppError::invalid_field(
+                "/partyId",
+                "an investor key must name the party it acts for",
+            ));
         }
         (Role::Investor, Some(party)) => {
             if !party_store::exists(conn, party)? {
@@ -44,12 +47,18 @@ pub fn issue(conn: &mut DbConnection, new: NewApiKey) -> Result<IssuedKey, AppEr
             }
         }
         (_, Some(_)) => {
-            return Err(AppError::invalid_field("/partyId", "only investor keys are bound to a party"));
+            return Err(AppError::invalid_field(
+                "/partyId",
+                "only investor keys are bound to a party",
+            ));
         }
         (_, None) => {}
     }
     if new.expires_at.is_some_and(|t| t <= persistence::now()) {
-        return Err(AppError::invalid_field("/expiresAt", "must be in the future"));
+        return Err(AppError::invalid_field(
+            "/expiresAt",
+            "must be in the future",
+        ));
     }
     let mut bytes = [0u8; 32];
     rand::rng().fill_bytes(&mut bytes);
@@ -93,7 +102,9 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Caller, AppE
     };
     // The lookup is by hash, so its timing reveals nothing about the secret; the comparison is
     // constant-time all the same.
-    if !bool::from(stored.as_bytes().ct_eq(hash(secret).as_bytes())) || !key.is_active(persistence::now()) {
+    if !bool::from(stored.as_bytes().ct_eq(hash(secret).as_bytes()))
+        || !key.is_active(persistence::now())
+    {
         return Err(AppError::Unauthorized);
     }
     Ok(Caller::Key {
@@ -103,7 +114,11 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Caller, AppE
     })
 }
 
-pub async fn create(state: &AppState, caller: &Caller, new: NewApiKey) -> Result<IssuedKey, AppError> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    new: NewApiKey,
+) -> Result<IssuedKey, AppError> {
     caller.require_admin()?;
     state.db.run(move |conn| issue(conn, new)).await
 }
@@ -119,7 +134,11 @@ pub async fn list(
         .db
         .run(move |conn| {
             let keys = store::list(conn, &page)?;
-            let total = if with_total { Some(store::count(conn)?) } else { None };
+            let total = if with_total {
+                Some(store::count(conn)?)
+            } else {
+                None
+            };
             Ok((keys, total))
         })
         .await

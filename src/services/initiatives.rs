@@ -24,7 +24,11 @@ fn validate(conn: &mut DbConnection, data: &InitiativeData) -> Result<(), AppErr
     check_references(problems)
 }
 
-pub async fn create(state: &AppState, caller: &Caller, data: InitiativeData) -> Result<Initiative, AppError> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    data: InitiativeData,
+) -> Result<Initiative, AppError> {
     caller.require_staff()?;
     state
         .db
@@ -55,7 +59,11 @@ pub async fn list(
         .db
         .run(move |conn| {
             let items = store::list(conn, &page)?;
-            let total = if with_total { Some(store::count(conn)?) } else { None };
+            let total = if with_total {
+                Some(store::count(conn)?)
+            } else {
+                None
+            };
             Ok((items, total))
         })
         .await
@@ -82,7 +90,12 @@ pub async fn update(
 }
 
 /// Deletes an initiative no opportunity belongs to; otherwise 409.
-pub async fn delete(state: &AppState, caller: &Caller, id: InitiativeId, expected: Expected) -> Result<(), AppError> {
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    id: InitiativeId,
+    expected: Expected,
+) -> Result<(), AppError> {
     caller.require_staff()?;
     state
         .db

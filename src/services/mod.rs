@@ -126,7 +126,9 @@ fn deleted(result: diesel::QueryResult<bool>, what: &str) -> Result<(), AppError
             _,
         )) => Err(AppError::conflict(
             "inUse",
-            format!("This {what} is still referred to by other resources; remove those references first."),
+            format!(
+                "This {what} is still referred to by other resources; remove those references first."
+            ),
         )),
         Err(e) => Err(e.into()),
     }

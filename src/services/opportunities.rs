@@ -18,7 +18,10 @@ fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> 
     if let Some(party) = &data.public_authority_id
         && !parties::exists(conn, party)?
     {
-        problems.push(FieldError::new("/publicAuthorityId", "no party has this id"));
+        problems.push(FieldError::new(
+            "/publicAuthorityId",
+            "no party has this id",
+        ));
     }
     if let Some(person) = &data.focal_person_id
         && !people::exists(conn, person)?
@@ -28,7 +31,10 @@ fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> 
     if let Some(initiative) = &data.initiative_id
         && !initiatives::exists(conn, initiative)?
     {
-        problems.push(FieldError::new("/initiativeId", "no initiative has this id"));
+        problems.push(FieldError::new(
+            "/initiativeId",
+            "no initiative has this id",
+        ));
     }
     if data.ppp_model.is_some()
         && !data
@@ -36,7 +42,10 @@ fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> 
             .iter()
             .any(|m| matches!(m, EngagementModel::Ppp | EngagementModel::Concession))
     {
-        problems.push(FieldError::new("/pppModel", "applies only when engagementModels include ppp or concession"));
+        problems.push(FieldError::new(
+            "/pppModel",
+            "applies only when engagementModels include ppp or concession",
+        ));
     }
     if listing.status == ListingStatus::Published {
         for (pointer, detail) in data.missing_for_publication() {
@@ -47,7 +56,11 @@ fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> 
 }
 
 /// The listing that results from asking for `requested` status with `data`.
-fn relist(current: &Opportunity, data: OpportunityData, requested: Option<ListingStatus>) -> Result<Listing, AppError> {
+fn relist(
+    current: &Opportunity,
+    data: OpportunityData,
+    requested: Option<ListingStatus>,
+) -> Result<Listing, AppError> {
     let from = current.data.status;
     let status = requested.unwrap_or(from);
     if status != from && !from.next().contains(&status) {
@@ -56,7 +69,11 @@ fn relist(current: &Opportunity, data: OpportunityData, requested: Option<Listin
             "illegalListingTransition",
             format!(
                 "An opportunity cannot move from {from} to {status}; allowed: {}.",
-                if allowed.is_empty() { "none".to_owned() } else { allowed.join(", ") }
+                if allowed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    allowed.join(", ")
+                }
             ),
         ));
     }
@@ -64,16 +81,28 @@ fn relist(current: &Opportunity, data: OpportunityData, requested: Option<Listin
         (None, ListingStatus::Published) => Some(persistence::now()),
         (at, _) => at,
     };
-    Ok(Listing { data, status, published_at })
+    Ok(Listing {
+        data,
+        status,
+        published_at,
+    })
 }
 
-pub async fn create(state: &AppState, caller: &Caller, data: OpportunityData) -> Result<Opportunity, AppError> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    data: OpportunityData,
+) -> Result<Opportunity, AppError> {
     caller.require_staff()?;
     state
         .db
         .run(move |conn| {
             write_transaction(conn, |conn| {
-                let listing = Listing { data, status: ListingStatus::Draft, published_at: None };
+                let listing = Listing {
+                    data,
+                    status: ListingStatus::Draft,
+                    published_at: None,
+                };
                 validate(conn, &listing)?;
                 let opportunity = fresh(OpportunityId::generate(), listing);
                 store::insert(conn, &opportunity)?;
@@ -84,7 +113,11 @@ pub async fn create(state: &AppState, caller: &Caller, data: OpportunityData) ->
 }
 
 /// One opportunity, if the caller may see it.
-pub async fn get(state: &AppState, caller: &Caller, id: OpportunityId) -> Result<Opportunity, AppError> {
+pub async fn get(
+    state: &AppState,
+    caller: &Caller,
+    id: OpportunityId,
+) -> Result<Opportunity, AppError> {
     let staff = caller.is_staff();
     state
         .db
@@ -118,7 +151,11 @@ pub async fn list(
         .db
         .run(move |conn| {
             let items = store::list(conn, &filter, &page)?;
-            let total = if with_total { Some(store::count(conn, &filter)?) } else { None };
+            let total = if with_total {
+                Some(store::count(conn, &filter)?)
+            } else {
+                None
+            };
             Ok((items, total))
         })
         .await
@@ -131,7 +168,9 @@ pub async fn update(
     caller: &Caller,
     id: OpportunityId,
     expected: Expected,
-    build: impl FnOnce(&Opportunity) -> Result<(OpportunityData, Option<ListingStatus>), AppError> + Send + 'static,
+    build: impl FnOnce(&Opportunity) -> Result<(OpportunityData, Option<ListingStatus>), AppError>
+    + Send
+    + 'static,
 ) -> Result<Opportunity, AppError> {
     caller.require_staff()?;
     state
@@ -156,7 +195,12 @@ pub async fn update(
 }
 
 /// Deletes a draft that was never published; anything else must be archived instead.
-pub async fn delete(state: &AppState, caller: &Caller, id: OpportunityId, expected: Expected) -> Result<(), AppError> {
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    id: OpportunityId,
+    expected: Expected,
+) -> Result<(), AppError> {
     caller.require_staff()?;
     state
         .db

@@ -10,16 +10,29 @@ use crate::persistence::page::PageRequest;
 use crate::persistence::parties::{self as store, PartyFilter, PartySort};
 use crate::persistence::{DbConnection, people, write_transaction};
 
-fn validate(conn: &mut DbConnection, data: &PartyData, this: Option<&PartyId>) -> Result<(), AppError> {
+fn validate(
+    conn: &mut DbConnection,
+    data: &PartyData,
+    this: Option<&PartyId>,
+) -> Result<(), AppError> {
     let mut problems = Vec::new();
     if !data.member_ids.is_empty() && data.kind != PartyKind::Consortium {
-        problems.push(FieldError::new("/memberIds", "only a consortium has members"));
+        problems.push(FieldError::new(
+            "/memberIds",
+            "only a consortium has members",
+        ));
     }
     for (i, member) in data.member_ids.iter().enumerate() {
         if Some(member) == this {
-            problems.push(FieldError::new(format!("/memberIds/{i}"), "a consortium cannot be its own member"));
+            problems.push(FieldError::new(
+                format!("/memberIds/{i}"),
+                "a consortium cannot be its own member",
+            ));
         } else if !store::exists(conn, member)? {
-            problems.push(FieldError::new(format!("/memberIds/{i}"), "no party has this id"));
+            problems.push(FieldError::new(
+                format!("/memberIds/{i}"),
+                "no party has this id",
+            ));
         }
     }
     if let Some(person) = &data.focal_person_id
@@ -77,7 +90,11 @@ pub async fn list(
         .db
         .run(move |conn| {
             let items = store::list(conn, &filter, &page)?;
-            let total = if with_total { Some(store::count(conn, &filter)?) } else { None };
+            let total = if with_total {
+                Some(store::count(conn, &filter)?)
+            } else {
+                None
+            };
             Ok((items, total))
         })
         .await
@@ -111,7 +128,12 @@ pub async fn update(
 }
 
 /// Deletes a party nothing refers to; otherwise 409.
-pub async fn delete(state: &AppState, caller: &Caller, id: PartyId, expected: Expected) -> Result<(), AppError> {
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    id: PartyId,
+    expected: Expected,
+) -> Result<(), AppError> {
     caller.require_staff()?;
     state
         .db

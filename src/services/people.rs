@@ -17,7 +17,11 @@ fn validate(conn: &mut DbConnection, data: &PersonData) -> Result<(), AppError> 
     check_references(problems)
 }
 
-pub async fn create(state: &AppState, caller: &Caller, data: PersonData) -> Result<Person, AppError> {
+pub async fn create(
+    state: &AppState,
+    caller: &Caller,
+    data: PersonData,
+) -> Result<Person, AppError> {
     caller.require_staff()?;
     state
         .db
@@ -52,7 +56,11 @@ pub async fn list(
         .db
         .run(move |conn| {
             let items = store::list(conn, &filter, &page)?;
-            let total = if with_total { Some(store::count(conn, &filter)?) } else { None };
+            let total = if with_total {
+                Some(store::count(conn, &filter)?)
+            } else {
+                None
+            };
             Ok((items, total))
         })
         .await
@@ -79,7 +87,12 @@ pub async fn update(
 }
 
 /// Deletes a person nothing refers to; otherwise 409.
-pub async fn delete(state: &AppState, caller: &Caller, id: PersonId, expected: Expected) -> Result<(), AppError> {
+pub async fn delete(
+    state: &AppState,
+    caller: &Caller,
+    id: PersonId,
+    expected: Expected,
+) -> Result<(), AppError> {
     caller.require_staff()?;
     state
         .db

@@ -1,0 +1,310 @@
+//! Spawning the server with a fresh database, and typed helpers for scenarios.
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use investdesk::config::ServeSettings;
+use investdesk::domain::api_keys::NewApiKey;
+use investdesk::domain::codes::Role;
+use investdesk::domain::ids::PartyId;
+use investdesk::persistence::{Database, DatabaseUrl};
+use investdesk::startup::Application;
+use reqwest::{Method, Response, StatusCode};
+use serde_json::{Value, json};
+
+/// A database made for one test, removed when the test ends.
+pub enum TestDb {
+    Sqlite {
+        _dir: tempfile::TempDir,
+        path: String,
+    },
+    Postgres {
+        server: String,
+        name: String,
+    },
+}
+
+impl TestDb {
+    fn create() -> Self {
+        match std::env::var("TEST_DATABASE_URL") {
+            Ok(server) if !server.is_empty() => {
+                let name = format!("investdesk_test_{}", uuid::Uuid::now_v7().simple());
+                let mut conn = PgConnection::establish(&server).unwrap_or_else(|e| {
+                    panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
+                });
+                diesel::sql_query(format!("CREATE DATABASE {name}"))
+                    .execute(&mut conn)
+                    .expect("create test database");
+                TestDb::Postgres { server, name }
+            }
+            _ => {
+                let dir = tempfile::tempdir().expect("temp dir");
+                let path = dir.path().join("test.db").to_string_lossy().into_owned();
+                TestDb::Sqlite { _dir: dir, path }
+            }
+        }
+    }
+
+    pub fn url(&self) -> DatabaseUrl {
+        match self {
+            TestDb::Sqlite { path, .. } => DatabaseUrl::Sqlite(path.clone()),
+            TestDb::Postgres { server, name } => {
+                let mut url = url::Url::parse(server).expect("TEST_DATABASE_URL is a URL");
+                url.set_path(name);
+                DatabaseUrl::Postgres(url.to_string())
+            }
+        }
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { server, name } = self
+            && let Ok(mut conn) = PgConnection::establish(server)
+        {
+            let _ = diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn);
+        }
+    }
+}
+
+/// A running server and keys for each role.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub admin: String,
+    pub officer: String,
+    pub db: TestDb,
+}
+
+/// Who sends a request.
+#[derive(Clone, Copy, Debug)]
+pub enum As<'a> {
+    Anonymous,
+    Key(&'a str),
+}
+
+pub async fn spawn_app() -> TestApp {
+    let db = TestDb::create();
+    let settings = ServeSettings::new(db.url(), "127.0.0.1:0");
+    let mut settings = settings;
+    settings.workers = Some(2);
+    let app = Application::build(settings).expect("server builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let admin = issue_key(&db, Role::Admin, None);
+    let officer = issue_key(&db, Role::Officer, None);
+    TestApp {
+        address,
+        client: reqwest::Client::new(),
+        admin,
+        officer,
+        db,
+    }
+}
+
+/// Issues a key straight in the database, as `investdesk api-keys create` does.
+pub fn issue_key(db: &TestDb, role: Role, party: Option<&str>) -> String {
+    let database = Database::open(
+        db.url(),
+        &investdesk::config::DatabaseSettings::for_url(db.url()).pool_options(),
+    )
+    .expect("open");
+    let mut conn = database.get().expect("connection");
+    investdesk::services::api_keys::issue(
+        &mut conn,
+        NewApiKey {
+            name: format!("{role} test key"),
+            role,
+            party_id: party.map(|p| PartyId::parse(p).expect("party id")),
+            expires_at: None,
+        },
+    )
+    .unwrap_or_else(|e| panic!("issue key: {e}"))
+    .secret
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        who: As<'_>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let As::Key(key) = who {
+            request = request.bearer_auth(key);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.expect("request sent")
+    }
+
+    pub async fn get(&self, path: &str, who: As<'_>) -> Response {
+        self.send(Method::GET, path, who, None).await
+    }
+
+    pub async fn post(&self, path: &str, who: As<'_>, body: &Value) -> Response {
+        self.send(Method::POST, path, who, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, who: As<'_>, body: &Value) -> Response {
+        self.send(Method::PATCH, path, who, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str, who: As<'_>) -> Response {
+        self.send(Method::DELETE, path, who, None).await
+    }
+
+    pub fn officer(&self) -> As<'_> {
+        As::Key(&self.officer)
+    }
+
+    pub fn admin(&self) -> As<'_> {
+        As::Key(&self.admin)
+    }
+
+    /// Creates a resource as an officer and returns its body.
+    pub async fn create(&self, collection: &str, body: &Value) -> Value {
+        let response = self.post(collection, self.officer(), body).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::CREATED,
+            "creating in {collection}: {}",
+            response.text().await.unwrap_or_default()
+        );
+        response.json().await.expect("json")
+    }
+
+    pub async fn create_party(&self, name: &str, kind: &str, country: &str) -> String {
+        self.create(
+            "/v1/parties",
+            &json!({"name": name, "kind": kind, "country": country}),
+        )
+        .await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    pub async fn create_person(&self, party_id: &str, name: &str) -> String {
+        self.create(
+            "/v1/people",
+            &json!({"partyId": party_id, "name": name, "email": "focal@invest.gov.pk"}),
+        )
+        .await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned()
+    }
+
+    /// An investor key for a new party of `country`; returns (key, party id).
+    pub async fn investor(&self, name: &str, country: &str) -> (String, String) {
+        let party = self.create_party(name, "government", country).await;
+        let key = issue_key(&self.db, Role::Investor, Some(&party));
+        (key, party)
+    }
+
+    /// The parties and person behind a publishable opportunity: (authority, focal person).
+    pub async fn authority_and_focal_person(&self) -> (String, String) {
+        let nha = self
+            .create_party("National Highway Authority", "governmentAgency", "PK")
+            .await;
+        let boi = self
+            .create_party("Board of Investment", "governmentAgency", "PK")
+            .await;
+        let focal = self
+            .create_person(&boi, "Focal Person, Azerbaijan desk")
+            .await;
+        (nha, focal)
+    }
+
+    /// A complete M-6 opportunity body that may be published.
+    pub fn m6(&self, authority: &str, focal: &str) -> Value {
+        json!({
+            "title": "M-6 Hyderabad–Sukkur Motorway",
+            "description": "A 306 km, six-lane motorway between Hyderabad and Sukkur in Sindh, completing the Karachi–Peshawar motorway network. Cost reported at US$1.7 bn (2025).",
+            "sectors": ["transport.road"],
+            "projectType": "construction",
+            "projectStatus": "preparation",
+            "engagementModels": ["g2g", "ppp"],
+            "pppModel": "bot",
+            "hostCountry": "PK",
+            "locations": [{"description": "Hyderabad to Sukkur", "region": "Sindh", "coordinates": [[68.37, 25.39], [68.86, 27.70]]}],
+            "estimatedCost": {"amount": "1700000000.00", "currency": "USD"},
+            "investmentSought": {"amount": "1225000000", "currency": "USD"},
+            "eoiDeadline": "2027-06-30",
+            "publicAuthorityId": authority,
+            "focalPersonId": focal,
+            "partnerCountries": ["AZ", "TR"]
+        })
+    }
+
+    /// Creates and publishes an opportunity; returns its id.
+    pub async fn published(&self, body: &Value) -> String {
+        let id = self.create("/v1/opportunities", body).await["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        let response = self
+            .patch(
+                &format!("/v1/opportunities/{id}"),
+                self.officer(),
+                &json!({"listingStatus": "published"}),
+            )
+            .await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{}",
+            response.text().await.unwrap_or_default()
+        );
+        id
+    }
+}
+
+/// Asserts a problem+json answer with `status`, and returns its body.
+pub async fn problem(response: Response, status: u16) -> Value {
+    let got = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let request_id = response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let text = response.text().await.expect("body");
+    assert_eq!(got, status, "body: {text}");
+    assert_eq!(content_type, "application/problem+json", "body: {text}");
+    let body: Value = serde_json::from_str(&text).expect("problem body is JSON");
+    assert_eq!(body["status"], status);
+    assert!(body["type"].as_str().is_some_and(|t| !t.is_empty()));
+    assert!(body["title"].is_string() && body["detail"].is_string() && body["code"].is_string());
+    assert_eq!(
+        body["requestId"].as_str(),
+        request_id.as_deref(),
+        "requestId matches X-Request-Id"
+    );
+    body
+}
+
+/// The JSON pointers of a 422's field errors.
+pub fn pointers(problem: &Value) -> Vec<String> {
+    problem["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| e["pointer"].as_str().unwrap_or("").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}

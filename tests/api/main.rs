@@ -1,0 +1,12 @@
+//! Black-box API tests: each test starts the real server on a random port with a fresh
+//! database (SQLite, or PostgreSQL when `TEST_DATABASE_URL` is set).
+
+mod access;
+mod api_keys;
+mod foundation;
+mod helpers;
+mod initiatives;
+mod opportunities;
+mod pagination;
+mod parties;
+mod people;
