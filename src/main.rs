@@ -51,6 +51,12 @@ enum Command {
     ApiKeys(ApiKeyCommand),
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
+    /// Exit 0 when the local server answers /healthz (for container health checks).
+    Healthcheck {
+        /// The address the server listens on.
+        #[arg(long, env = "INVESTDESK_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -193,6 +199,7 @@ fn main() -> ExitCode {
             print!("{}", openapi::document_json());
             Ok(())
         }
+        Command::Healthcheck { listen } => healthcheck(&listen),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -208,4 +215,33 @@ fn serve(settings: ServeSettings) -> Result<(), String> {
         let app = startup::Application::build(settings).map_err(|e| e.to_string())?;
         app.run_until_stopped().await.map_err(|e| e.to_string())
     })
+}
+
+/// A plain HTTP/1.1 GET of /healthz on the local listener, with short timeouts.
+fn healthcheck(listen: &str) -> Result<(), String> {
+    use std::io::{Read, Write};
+    use std::net::{SocketAddr, TcpStream};
+    use std::time::Duration;
+    let mut address: SocketAddr = listen
+        .parse()
+        .map_err(|e| format!("bad listen address {listen:?}: {e}"))?;
+    if address.ip().is_unspecified() {
+        address.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+    }
+    let timeout = Duration::from_secs(2);
+    let mut stream = TcpStream::connect_timeout(&address, timeout)
+        .map_err(|e| format!("cannot connect to {address}: {e}"))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).map_err(|e| e.to_string())?;
+    if head.starts_with(b"HTTP/1.1 200") {
+        Ok(())
+    } else {
+        Err(format!("unhealthy: {}", String::from_utf8_lossy(&head)))
+    }
 }
