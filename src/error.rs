@@ -61,6 +61,12 @@ pub enum AppError {
     /// The request conflicts with the current state.
     #[error("conflict: {detail}")]
     Conflict { code: &'static str, detail: String },
+    /// A stage move the pipeline does not allow from the current stage.
+    #[error("illegal transition: {detail}")]
+    IllegalTransition {
+        detail: String,
+        allowed: Vec<String>,
+    },
     /// `If-Match` named a version that is no longer current.
     #[error("precondition failed")]
     PreconditionFailed,
@@ -127,6 +133,7 @@ impl AppError {
             AppError::RouteNotFound => "routeNotFound",
             AppError::MethodNotAllowed { .. } => "methodNotAllowed",
             AppError::Conflict { code, .. } => code,
+            AppError::IllegalTransition { .. } => "illegalTransition",
             AppError::PreconditionFailed => "preconditionFailed",
             AppError::PayloadTooLarge { .. } => "payloadTooLarge",
             AppError::UnsupportedMediaType { .. } => "unsupportedMediaType",
@@ -145,6 +152,7 @@ impl AppError {
             AppError::RouteNotFound => "No such route",
             AppError::MethodNotAllowed { .. } => "Method not allowed",
             AppError::Conflict { .. } => "Conflict",
+            AppError::IllegalTransition { .. } => "Illegal stage transition",
             AppError::PreconditionFailed => "Precondition failed",
             AppError::PayloadTooLarge { .. } => "Payload too large",
             AppError::UnsupportedMediaType { .. } => "Unsupported media type",
@@ -159,7 +167,8 @@ impl AppError {
         match self {
             AppError::BadRequest { detail, .. }
             | AppError::Unprocessable { detail, .. }
-            | AppError::Conflict { detail, .. } => detail.clone(),
+            | AppError::Conflict { detail, .. }
+            | AppError::IllegalTransition { detail, .. } => detail.clone(),
             AppError::Unauthorized => {
                 "Send a valid API key as `Authorization: Bearer <key>`.".into()
             }
@@ -227,6 +236,10 @@ pub struct Problem {
     /// Every invalid field, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// The stages an interest may move to, for an illegal transition.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<crate::domain::stages::Stage>>)]
+    pub allowed_stages: Option<Vec<String>>,
 }
 
 impl ResponseError for AppError {
@@ -237,7 +250,7 @@ impl ResponseError for AppError {
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::NotFound | AppError::RouteNotFound => StatusCode::NOT_FOUND,
             AppError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
-            AppError::Conflict { .. } => StatusCode::CONFLICT,
+            AppError::Conflict { .. } | AppError::IllegalTransition { .. } => StatusCode::CONFLICT,
             AppError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -268,6 +281,10 @@ impl ResponseError for AppError {
             code: self.code().into(),
             request_id: context.id,
             errors: self.field_errors().map(<[FieldError]>::to_vec),
+            allowed_stages: match self {
+                AppError::IllegalTransition { allowed, .. } => Some(allowed.clone()),
+                _ => None,
+            },
         };
         let mut response = HttpResponse::build(status);
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));

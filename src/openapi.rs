@@ -21,6 +21,8 @@ use crate::handlers;
     ),
     tags(
         (name = "opportunities", description = "Investment opportunities (OC4IDS-aligned projects)"),
+        (name = "interests", description = "Expressions of interest and their stages, from `expressed` to `financialClose`"),
+        (name = "stats", description = "Figures for dashboards"),
         (name = "parties", description = "Organisations: governments, agencies, companies, consortia, lenders"),
         (name = "people", description = "Contacts who belong to a party"),
         (name = "initiatives", description = "Programmes grouping opportunities and countries"),

@@ -385,6 +385,16 @@ pub fn codelist(name: &str) -> Option<Cow<'static, Codelist>> {
         PppModel::LIST => owned(PppModel::codelist()),
         PartyKind::LIST => owned(PartyKind::codelist()),
         Role::LIST => owned(Role::codelist()),
+        "stage" => owned(Codelist {
+            name: "stage",
+            entries: crate::domain::stages::Stage::ALL
+                .iter()
+                .map(|s| CodeEntry {
+                    code: s.as_str().into(),
+                    title: s.title().into(),
+                })
+                .collect(),
+        }),
         _ => None,
     }
 }
@@ -402,6 +412,7 @@ pub const CODELIST_NAMES: &[&str] = &[
     "projectStatus",
     "projectType",
     Role::LIST,
+    "stage",
 ];
 
 #[cfg(test)]

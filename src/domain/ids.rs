@@ -75,6 +75,12 @@ typed_id!(
 typed_id!(
     /// An API key (its id, never its secret): `key_…`.
     ApiKeyId, "key");
+typed_id!(
+    /// An expression of interest: `int_…`.
+    InterestId, "int");
+typed_id!(
+    /// An event in a timeline or feed: `evt_…`.
+    EventId, "evt");
 
 #[cfg(test)]
 mod tests {

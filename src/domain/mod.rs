@@ -6,10 +6,12 @@ pub mod api_keys;
 pub mod codes;
 pub mod ids;
 pub mod initiatives;
+pub mod interests;
 pub mod money;
 pub mod opportunities;
 pub mod parties;
 pub mod people;
+pub mod stages;
 pub mod stored;
 
 /// Why a value could not be parsed, located by a JSON pointer relative to the request body.

@@ -7,10 +7,12 @@ pub mod codelists;
 pub mod extract;
 pub mod health;
 pub mod initiatives;
+pub mod interests;
 pub mod opportunities;
 pub mod pagination;
 pub mod parties;
 pub mod people;
+pub mod stats;
 
 use actix_web::{HttpRequest, web};
 use utoipa_actix_web::scope;
@@ -63,7 +65,22 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(opportunities::create_opportunity)
                 .service(opportunities::get_opportunity)
                 .service(opportunities::update_opportunity)
-                .service(opportunities::delete_opportunity),
+                .service(opportunities::delete_opportunity)
+                .service(interests::list_opportunity_interests)
+                .service(interests::create_interest),
+        )
+        .service(
+            scope::scope("/v1/interests")
+                .service(interests::list_interests)
+                .service(interests::get_interest)
+                .service(interests::update_interest)
+                .service(interests::transition_interest)
+                .service(interests::list_interest_events),
+        )
+        .service(
+            scope::scope("/v1/stats")
+                .service(stats::get_pipeline_stats)
+                .service(stats::get_opportunity_stats),
         );
 }
 

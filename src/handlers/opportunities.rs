@@ -44,6 +44,21 @@ impl MoneyDto {
     }
 }
 
+impl MoneyDto {
+    /// The money, or its problems recorded under `base`.
+    pub fn parse_into(&self, problems: &mut Problems, base: &str) -> Option<Money> {
+        match self.parse() {
+            Ok(money) => Some(money),
+            Err(errors) => {
+                for (pointer, detail) in errors {
+                    problems.add(format!("{base}{pointer}"), detail);
+                }
+                None
+            }
+        }
+    }
+}
+
 impl From<&Money> for MoneyDto {
     fn from(money: &Money) -> Self {
         MoneyDto {
@@ -193,18 +208,15 @@ fn listed<T>(
     parsed.into_iter().collect()
 }
 
-fn money(problems: &mut Problems, base: &str, value: &Option<MoneyDto>) -> Option<Option<Money>> {
+/// Optional money, or its problems recorded under `base`.
+pub fn money(
+    problems: &mut Problems,
+    base: &str,
+    value: &Option<MoneyDto>,
+) -> Option<Option<Money>> {
     match value {
         None => Some(None),
-        Some(dto) => match dto.parse() {
-            Ok(m) => Some(Some(m)),
-            Err(errors) => {
-                for (pointer, detail) in errors {
-                    problems.add(format!("{base}{pointer}"), detail);
-                }
-                None
-            }
-        },
+        Some(dto) => dto.parse_into(problems, base).map(Some),
     }
 }
 

@@ -4,6 +4,7 @@
 
 pub mod api_keys;
 pub mod initiatives;
+pub mod interests;
 pub mod opportunities;
 pub mod page;
 pub mod parties;

@@ -17,8 +17,8 @@ use crate::domain::money::Money;
 use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
 use crate::persistence::api_keys::corrupt;
 
-const SECTOR: &str = "sector";
-const ENGAGEMENT_MODEL: &str = "engagementModel";
+pub const SECTOR: &str = "sector";
+pub const ENGAGEMENT_MODEL: &str = "engagementModel";
 const PARTNER_COUNTRY: &str = "partnerCountry";
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -380,4 +380,44 @@ pub fn delete(conn: &mut DbConnection, id: &OpportunityId) -> QueryResult<bool> 
     diesel::delete(opportunities::table.find(id.as_str()))
         .execute(conn)
         .map(|n| n > 0)
+}
+
+/// Published opportunities per value of a facet (`sector` counts a broad code for each of its
+/// narrower codes' opportunities, once each).
+pub fn published_count_by_facet(
+    conn: &mut DbConnection,
+    facet: &'static str,
+) -> QueryResult<Vec<super::interests::GroupCount>> {
+    debug_assert!([SECTOR, ENGAGEMENT_MODEL, PARTNER_COUNTRY].contains(&facet));
+    // `facet` is one of our constants, never client input.
+    diesel::sql_query(format!(
+        "SELECT f.value AS key, COUNT(*) AS count FROM opportunity_facets f \
+         JOIN opportunities o ON o.id = f.opportunity_id \
+         WHERE f.facet = '{facet}' AND o.listing_status = 'published' \
+         GROUP BY f.value ORDER BY f.value"
+    ))
+    .load(conn)
+}
+
+/// Published opportunities per host country.
+pub fn published_count_by_host_country(
+    conn: &mut DbConnection,
+) -> QueryResult<Vec<super::interests::GroupCount>> {
+    diesel::sql_query(
+        "SELECT host_country AS key, COUNT(*) AS count FROM opportunities \
+         WHERE listing_status = 'published' GROUP BY host_country ORDER BY host_country",
+    )
+    .load(conn)
+}
+
+/// Investment sought by published opportunities, per currency.
+pub fn published_investment_by_currency(
+    conn: &mut DbConnection,
+) -> QueryResult<Vec<super::interests::CurrencyTotal>> {
+    diesel::sql_query(
+        "SELECT investment_sought_currency AS currency, CAST(SUM(investment_sought_minor) AS BIGINT) AS total_minor \
+         FROM opportunities WHERE listing_status = 'published' AND investment_sought_currency IS NOT NULL \
+         GROUP BY investment_sought_currency ORDER BY investment_sought_currency",
+    )
+    .load(conn)
 }

@@ -118,7 +118,55 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    interests (id) {
+        id -> Text,
+        opportunity_id -> Text,
+        party_id -> Text,
+        engagement_model -> Text,
+        stage -> Text,
+        held_stage -> Nullable<Text>,
+        furthest_stage -> Text,
+        probability_override -> Nullable<Integer>,
+        indicative_amount_minor -> Nullable<BigInt>,
+        indicative_amount_currency -> Nullable<Text>,
+        message -> Nullable<Text>,
+        contact_person_id -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        stage_changed_at -> Timestamp,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    interest_co_investors (interest_id, party_id) {
+        interest_id -> Text,
+        party_id -> Text,
+        position -> Integer,
+    }
+}
+
+diesel::table! {
+    interest_events (id) {
+        id -> Text,
+        interest_id -> Text,
+        kind -> Text,
+        from_stage -> Nullable<Text>,
+        to_stage -> Nullable<Text>,
+        seconds_in_stage -> Nullable<BigInt>,
+        reason -> Nullable<Text>,
+        details -> Text,
+        actor_key_id -> Nullable<Text>,
+        actor_role -> Nullable<Text>,
+        occurred_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> parties (party_id));
+diesel::joinable!(interest_events -> interests (interest_id));
 diesel::joinable!(opportunity_facets -> opportunities (opportunity_id));
 diesel::joinable!(api_keys -> parties (party_id));
 
@@ -131,4 +179,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     opportunities,
     opportunity_facets,
     api_keys,
+    interests,
+    interest_co_investors,
+    interest_events,
 );

@@ -3,9 +3,11 @@
 
 pub mod api_keys;
 pub mod initiatives;
+pub mod interests;
 pub mod opportunities;
 pub mod parties;
 pub mod people;
+pub mod stats;
 
 use crate::error::AppError;
 use crate::handlers::pagination::CursorCodec;

@@ -30,6 +30,29 @@ async fn each_role_may_do_exactly_what_the_design_says() {
         .to_owned();
     let opportunity = app.published(&app.m6(&authority, &focal)).await;
     let new_opportunity = app.m6(&authority, &focal);
+    let second_opportunity = app.published(&app.m6(&authority, &focal)).await;
+    let own_interest: Value = app
+        .post(
+            &format!("/v1/opportunities/{opportunity}/interests"),
+            As::Key(&investor),
+            &json!({"engagementModel": "g2g"}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let own_interest = own_interest["id"].as_str().unwrap().to_owned();
+    let others_interest: Value = app
+        .post(
+            &format!("/v1/opportunities/{opportunity}/interests"),
+            app.officer(),
+            &json!({"engagementModel": "ppp", "partyId": other_party}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let others_interest = others_interest["id"].as_str().unwrap().to_owned();
     let new_party = json!({"name": "Demo Company (demo)", "kind": "company", "country": "TR"});
     let new_person = json!({"partyId": authority, "name": "Engineer"});
     let new_initiative = json!({"name": "Pakistan–Azerbaijan joint projects"});
@@ -205,6 +228,69 @@ async fn each_role_may_do_exactly_what_the_design_says() {
             format!("/v1/initiatives/{MISSING_INITIATIVE}"),
             None,
             [401, 403, 404, 404],
+        ),
+        (
+            Method::POST,
+            "/v1/opportunities/{id}/interests",
+            format!("/v1/opportunities/{second_opportunity}/interests"),
+            Some(json!({"engagementModel": "g2g"})),
+            [401, 201, 422, 422],
+        ),
+        (
+            Method::GET,
+            "/v1/opportunities/{id}/interests",
+            format!("/v1/opportunities/{opportunity}/interests"),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/v1/interests",
+            "/v1/interests".into(),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/v1/interests/{id}",
+            format!("/v1/interests/{own_interest}"),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::PATCH,
+            "/v1/interests/{id}",
+            format!("/v1/interests/{own_interest}"),
+            Some(json!({"notes": "G2G track"})),
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/v1/interests/{id}/transitions",
+            format!("/v1/interests/{others_interest}/transitions"),
+            Some(json!({"to": "screening"})),
+            [401, 404, 200, 409],
+        ),
+        (
+            Method::GET,
+            "/v1/interests/{id}/events",
+            format!("/v1/interests/{own_interest}/events"),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/v1/stats/pipeline",
+            "/v1/stats/pipeline".into(),
+            None,
+            [401, 403, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/v1/stats/opportunities",
+            "/v1/stats/opportunities".into(),
+            None,
+            [200, 200, 200, 200],
         ),
         (
             Method::GET,

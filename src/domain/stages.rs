@@ -1,0 +1,319 @@
+//! The interest pipeline: stages in order, and the moves allowed between them.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Where an expression of interest stands.
+///
+/// Active stages in order: `expressed` → `screening` → `engaged` → `dueDiligence` →
+/// `shortlisted` → `proposalSubmitted` → `negotiation` → `mouSigned` → `agreementSigned`, then
+/// the final `financialClose`. `onHold` pauses any active stage and returns to it; `withdrawn`
+/// and `rejected` end the interest.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
+)]
+pub enum Stage {
+    /// The party has expressed interest.
+    #[serde(rename = "expressed")]
+    Expressed,
+    /// The agency is checking the party and its proposal.
+    #[serde(rename = "screening")]
+    Screening,
+    /// The agency and the party are in active talks.
+    #[serde(rename = "engaged")]
+    Engaged,
+    /// The party is examining the project in detail.
+    #[serde(rename = "dueDiligence")]
+    DueDiligence,
+    /// The party is among the preferred bidders.
+    #[serde(rename = "shortlisted")]
+    Shortlisted,
+    /// The party has submitted a proposal.
+    #[serde(rename = "proposalSubmitted")]
+    ProposalSubmitted,
+    /// Terms are being negotiated.
+    #[serde(rename = "negotiation")]
+    Negotiation,
+    /// A memorandum of understanding is signed.
+    #[serde(rename = "mouSigned")]
+    MouSigned,
+    /// The agreement is signed.
+    #[serde(rename = "agreementSigned")]
+    AgreementSigned,
+    /// Financing is in place: the final stage.
+    #[serde(rename = "financialClose")]
+    FinancialClose,
+    /// Paused; returns to the stage it left.
+    #[serde(rename = "onHold")]
+    OnHold,
+    /// Withdrawn by the investor or an officer; final.
+    #[serde(rename = "withdrawn")]
+    Withdrawn,
+    /// Rejected by an officer, with a reason; final.
+    #[serde(rename = "rejected")]
+    Rejected,
+}
+
+/// The pipeline order, from first to last.
+pub const PIPELINE: [Stage; 10] = [
+    Stage::Expressed,
+    Stage::Screening,
+    Stage::Engaged,
+    Stage::DueDiligence,
+    Stage::Shortlisted,
+    Stage::ProposalSubmitted,
+    Stage::Negotiation,
+    Stage::MouSigned,
+    Stage::AgreementSigned,
+    Stage::FinancialClose,
+];
+
+/// Why a move is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MoveError {
+    /// Not a legal move from here; lists the stages that are.
+    Illegal { allowed: Vec<Stage> },
+    /// Legal only with a reason (backward moves and rejections).
+    ReasonRequired,
+}
+
+impl Stage {
+    pub const ALL: [Stage; 13] = [
+        Stage::Expressed,
+        Stage::Screening,
+        Stage::Engaged,
+        Stage::DueDiligence,
+        Stage::Shortlisted,
+        Stage::ProposalSubmitted,
+        Stage::Negotiation,
+        Stage::MouSigned,
+        Stage::AgreementSigned,
+        Stage::FinancialClose,
+        Stage::OnHold,
+        Stage::Withdrawn,
+        Stage::Rejected,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Expressed => "expressed",
+            Stage::Screening => "screening",
+            Stage::Engaged => "engaged",
+            Stage::DueDiligence => "dueDiligence",
+            Stage::Shortlisted => "shortlisted",
+            Stage::ProposalSubmitted => "proposalSubmitted",
+            Stage::Negotiation => "negotiation",
+            Stage::MouSigned => "mouSigned",
+            Stage::AgreementSigned => "agreementSigned",
+            Stage::FinancialClose => "financialClose",
+            Stage::OnHold => "onHold",
+            Stage::Withdrawn => "withdrawn",
+            Stage::Rejected => "rejected",
+        }
+    }
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Stage::Expressed => "Interest expressed",
+            Stage::Screening => "Screening",
+            Stage::Engaged => "Engaged",
+            Stage::DueDiligence => "Due diligence",
+            Stage::Shortlisted => "Shortlisted",
+            Stage::ProposalSubmitted => "Proposal submitted",
+            Stage::Negotiation => "Negotiation",
+            Stage::MouSigned => "MoU signed",
+            Stage::AgreementSigned => "Agreement signed",
+            Stage::FinancialClose => "Financial close",
+            Stage::OnHold => "On hold",
+            Stage::Withdrawn => "Withdrawn",
+            Stage::Rejected => "Rejected",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Stage> {
+        Stage::ALL.into_iter().find(|s| s.as_str() == code)
+    }
+
+    /// Position in the pipeline; `None` for `onHold`, `withdrawn` and `rejected`.
+    pub fn rank(self) -> Option<usize> {
+        PIPELINE.iter().position(|s| *s == self)
+    }
+
+    /// An active stage can still move forward (everything before `financialClose`).
+    pub fn is_active(self) -> bool {
+        self.rank().is_some_and(|r| r < PIPELINE.len() - 1)
+    }
+
+    /// Nothing leaves a final stage.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            Stage::FinancialClose | Stage::Withdrawn | Stage::Rejected
+        )
+    }
+
+    /// Whether an interest in this stage counts as the party's active interest.
+    pub fn counts_as_active(self) -> bool {
+        !matches!(self, Stage::Withdrawn | Stage::Rejected)
+    }
+
+    /// The probability of closing that an interest in this stage has unless an officer sets one.
+    pub fn default_probability(self) -> i32 {
+        match self {
+            Stage::Expressed => 5,
+            Stage::Screening => 10,
+            Stage::Engaged => 20,
+            Stage::DueDiligence => 35,
+            Stage::Shortlisted => 50,
+            Stage::ProposalSubmitted => 60,
+            Stage::Negotiation => 70,
+            Stage::MouSigned => 80,
+            Stage::AgreementSigned => 95,
+            Stage::FinancialClose => 100,
+            Stage::OnHold | Stage::Withdrawn | Stage::Rejected => 0,
+        }
+    }
+
+    /// Every stage an interest may move to from `self` (`held` is the stage an `onHold`
+    /// interest left).
+    pub fn allowed_moves(self, held: Option<Stage>) -> Vec<Stage> {
+        match self {
+            s if s.is_active() => {
+                let mut moves: Vec<Stage> = PIPELINE.iter().copied().filter(|t| *t != s).collect();
+                moves.extend([Stage::OnHold, Stage::Withdrawn, Stage::Rejected]);
+                moves
+            }
+            Stage::OnHold => {
+                let mut moves: Vec<Stage> = held.into_iter().collect();
+                moves.extend([Stage::Withdrawn, Stage::Rejected]);
+                moves
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// Checks a move to `to`; a backward move and a rejection need a reason.
+    pub fn check_move(
+        self,
+        to: Stage,
+        held: Option<Stage>,
+        has_reason: bool,
+    ) -> Result<(), MoveError> {
+        let allowed = self.allowed_moves(held);
+        if !allowed.contains(&to) {
+            return Err(MoveError::Illegal { allowed });
+        }
+        let backward = matches!((self.rank(), to.rank()), (Some(from), Some(to)) if to < from);
+        if (backward || to == Stage::Rejected) && !has_reason {
+            return Err(MoveError::ReasonRequired);
+        }
+        Ok(())
+    }
+}
+
+impl std::fmt::Display for Stage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forward_moves_of_one_or_more_steps_are_allowed() {
+        assert_eq!(
+            Stage::Expressed.check_move(Stage::Screening, None, false),
+            Ok(())
+        );
+        assert_eq!(
+            Stage::Expressed.check_move(Stage::Negotiation, None, false),
+            Ok(())
+        );
+        assert_eq!(
+            Stage::AgreementSigned.check_move(Stage::FinancialClose, None, false),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn backward_moves_and_rejections_need_a_reason() {
+        assert_eq!(
+            Stage::Negotiation.check_move(Stage::Screening, None, false),
+            Err(MoveError::ReasonRequired)
+        );
+        assert_eq!(
+            Stage::Negotiation.check_move(Stage::Screening, None, true),
+            Ok(())
+        );
+        assert_eq!(
+            Stage::Screening.check_move(Stage::Rejected, None, false),
+            Err(MoveError::ReasonRequired)
+        );
+        assert_eq!(
+            Stage::Screening.check_move(Stage::Withdrawn, None, false),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn nothing_leaves_a_final_stage() {
+        for stage in [Stage::FinancialClose, Stage::Withdrawn, Stage::Rejected] {
+            for to in Stage::ALL {
+                assert!(
+                    matches!(
+                        stage.check_move(to, None, true),
+                        Err(MoveError::Illegal { .. })
+                    ),
+                    "{stage} → {to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn on_hold_returns_only_to_the_stage_it_left() {
+        assert_eq!(
+            Stage::DueDiligence.check_move(Stage::OnHold, None, false),
+            Ok(())
+        );
+        assert_eq!(
+            Stage::OnHold.check_move(Stage::DueDiligence, Some(Stage::DueDiligence), false),
+            Ok(())
+        );
+        assert!(
+            Stage::OnHold
+                .check_move(Stage::Negotiation, Some(Stage::DueDiligence), false)
+                .is_err()
+        );
+        assert_eq!(
+            Stage::OnHold.check_move(Stage::Withdrawn, Some(Stage::DueDiligence), false),
+            Ok(())
+        );
+        assert!(
+            Stage::OnHold
+                .check_move(Stage::OnHold, Some(Stage::DueDiligence), false)
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn staying_put_is_not_a_move() {
+        let Err(MoveError::Illegal { allowed }) =
+            Stage::Engaged.check_move(Stage::Engaged, None, true)
+        else {
+            panic!("engaged → engaged accepted");
+        };
+        assert!(allowed.contains(&Stage::DueDiligence) && allowed.contains(&Stage::Expressed));
+        assert!(!allowed.contains(&Stage::Engaged));
+    }
+
+    #[test]
+    fn every_stage_has_a_code_that_parses_back() {
+        for stage in Stage::ALL {
+            assert_eq!(Stage::parse(stage.as_str()), Some(stage));
+            assert_eq!(serde_json::to_value(stage).unwrap(), stage.as_str());
+        }
+    }
+}
