@@ -230,7 +230,9 @@ impl CurrencyCode {
 
 /// Our own enums: camelCase codes, each with a title, listed as codelists.
 macro_rules! code_enum {
-    ($(#[$doc:meta])* $name:ident, $list:literal, { $($(#[$vdoc:meta])* $variant:ident = $code:literal : $title:literal),+ $(,)? }) => {
+    // `$code` is a `tt`, not a `literal`: utoipa's derive cannot read a `literal` fragment inside
+    // `#[serde(rename = …)]` and would document the Rust variant names instead.
+    ($(#[$doc:meta])* $name:ident, $list:literal, { $($(#[$vdoc:meta])* $variant:ident = $code:tt : $title:literal),+ $(,)? }) => {
         $(#[$doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
         pub enum $name {

@@ -1,55 +1,39 @@
 //! The interest pipeline: stages in order, and the moves allowed between them.
 
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
-/// Where an expression of interest stands.
+/// Where an expression of interest stands ([`Stage::description`] says what each means).
 ///
 /// Active stages in order: `expressed` → `screening` → `engaged` → `dueDiligence` →
 /// `shortlisted` → `proposalSubmitted` → `negotiation` → `mouSigned` → `agreementSigned`, then
 /// the final `financialClose`. `onHold` pauses any active stage and returns to it; `withdrawn`
 /// and `rejected` end the interest.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Stage {
-    /// The party has expressed interest.
     #[serde(rename = "expressed")]
     Expressed,
-    /// The agency is checking the party and its proposal.
     #[serde(rename = "screening")]
     Screening,
-    /// The agency and the party are in active talks.
     #[serde(rename = "engaged")]
     Engaged,
-    /// The party is examining the project in detail.
     #[serde(rename = "dueDiligence")]
     DueDiligence,
-    /// The party is among the preferred bidders.
     #[serde(rename = "shortlisted")]
     Shortlisted,
-    /// The party has submitted a proposal.
     #[serde(rename = "proposalSubmitted")]
     ProposalSubmitted,
-    /// Terms are being negotiated.
     #[serde(rename = "negotiation")]
     Negotiation,
-    /// A memorandum of understanding is signed.
     #[serde(rename = "mouSigned")]
     MouSigned,
-    /// The agreement is signed.
     #[serde(rename = "agreementSigned")]
     AgreementSigned,
-    /// Financing is in place: the final stage.
     #[serde(rename = "financialClose")]
     FinancialClose,
-    /// Paused; returns to the stage it left.
     #[serde(rename = "onHold")]
     OnHold,
-    /// Withdrawn by the investor or an officer; final.
     #[serde(rename = "withdrawn")]
     Withdrawn,
-    /// Rejected by an officer, with a reason; final.
     #[serde(rename = "rejected")]
     Rejected,
 }
@@ -109,6 +93,25 @@ impl Stage {
             Stage::OnHold => "onHold",
             Stage::Withdrawn => "withdrawn",
             Stage::Rejected => "rejected",
+        }
+    }
+
+    /// What the stage means, for documentation.
+    pub fn description(self) -> &'static str {
+        match self {
+            Stage::Expressed => "The party has expressed interest.",
+            Stage::Screening => "The agency is checking the party and its proposal.",
+            Stage::Engaged => "The agency and the party are in active talks.",
+            Stage::DueDiligence => "The party is examining the project in detail.",
+            Stage::Shortlisted => "The party is among the preferred bidders.",
+            Stage::ProposalSubmitted => "The party has submitted a proposal.",
+            Stage::Negotiation => "Terms are being negotiated.",
+            Stage::MouSigned => "A memorandum of understanding is signed.",
+            Stage::AgreementSigned => "The agreement is signed.",
+            Stage::FinancialClose => "Financing is in place; final.",
+            Stage::OnHold => "Paused; returns to the stage it left.",
+            Stage::Withdrawn => "Withdrawn by the investor or an officer; final.",
+            Stage::Rejected => "Rejected by an officer, with a reason; final.",
         }
     }
 
@@ -210,6 +213,30 @@ impl Stage {
         Ok(())
     }
 }
+
+/// Documented as a string enum whose description explains every value.
+impl utoipa::PartialSchema for Stage {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+        let mut description = String::from(
+            "Where an expression of interest stands. Moves go forward one or more steps; a backward move needs a reason; `onHold` returns to the stage it left; nothing leaves `financialClose`, `withdrawn` or `rejected`.\n",
+        );
+        for stage in Stage::ALL {
+            description.push_str(&format!(
+                "\n- `{}`: {}",
+                stage.as_str(),
+                stage.description()
+            ));
+        }
+        ObjectBuilder::new()
+            .schema_type(SchemaType::Type(Type::String))
+            .description(Some(description))
+            .enum_values(Some(Stage::ALL.iter().map(|s| s.as_str())))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Stage {}
 
 impl std::fmt::Display for Stage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

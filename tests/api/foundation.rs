@@ -359,3 +359,69 @@ async fn authenticated_responses_are_not_cached_and_security_headers_are_set() {
         "nosniff"
     );
 }
+
+#[actix_web::test]
+async fn documented_enums_list_exactly_the_codes_the_api_accepts() {
+    let app = spawn_app().await;
+    let document: Value = serde_json::from_str(&investdesk::openapi::document_json()).unwrap();
+    for (schema, list) in [
+        ("EngagementModel", "engagementModel"),
+        ("ListingStatus", "listingStatus"),
+        ("PartyKind", "partyKind"),
+        ("PppModel", "pppModel"),
+        ("Role", "role"),
+        ("Stage", "stage"),
+        ("SectorCode", "projectSector"),
+        ("ProjectStatus", "projectStatus"),
+        ("CountryCode", "country"),
+        ("CurrencyCode", "currency"),
+    ] {
+        let documented = document["components"]["schemas"][schema]["enum"].clone();
+        let served: Value = app
+            .get(&format!("/v1/codelists/{list}"), As::Anonymous)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let codes: Vec<Value> = served
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["code"].clone())
+            .collect();
+        assert_eq!(documented, Value::Array(codes), "{schema}");
+    }
+}
+
+#[actix_web::test]
+async fn without_its_database_the_service_answers_503_with_retry_after_within_the_pool_timeout() {
+    let app = crate::helpers::spawn_app_with(|s| s.database.db_acquire_timeout_ms = 500).await;
+    assert_eq!(app.get("/readyz", As::Anonymous).await.status(), 200);
+    if !app.db.drop_now() {
+        eprintln!("skipped: needs PostgreSQL (TEST_DATABASE_URL) to take the database away");
+        return;
+    }
+    for path in ["/readyz", "/v1/opportunities", "/readyz"] {
+        let started = std::time::Instant::now();
+        let response = app.get(path, As::Anonymous).await;
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "{path} hung"
+        );
+        assert_eq!(
+            response.headers().get("retry-after").unwrap(),
+            "2",
+            "{path}"
+        );
+        let body = problem(response, 503).await;
+        assert!(
+            !body["detail"].as_str().unwrap().contains("postgres"),
+            "no internals: {body}"
+        );
+    }
+    assert_eq!(
+        app.get("/healthz", As::Anonymous).await.status(),
+        200,
+        "the process itself is up"
+    );
+}

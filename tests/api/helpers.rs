@@ -43,6 +43,18 @@ impl TestDb {
         }
     }
 
+    /// Removes a PostgreSQL database under the running server, as an outage would.
+    pub fn drop_now(&self) -> bool {
+        let TestDb::Postgres { server, name } = self else {
+            return false;
+        };
+        let mut conn = PgConnection::establish(server).expect("connect");
+        diesel::sql_query(format!("DROP DATABASE {name} WITH (FORCE)"))
+            .execute(&mut conn)
+            .expect("drop database");
+        true
+    }
+
     pub fn url(&self) -> DatabaseUrl {
         match self {
             TestDb::Sqlite { path, .. } => DatabaseUrl::Sqlite(path.clone()),
@@ -83,10 +95,15 @@ pub enum As<'a> {
 }
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the server with adjusted settings.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeSettings)) -> TestApp {
     let db = TestDb::create();
-    let settings = ServeSettings::new(db.url(), "127.0.0.1:0");
-    let mut settings = settings;
+    let mut settings = ServeSettings::new(db.url(), "127.0.0.1:0");
     settings.workers = Some(2);
+    adjust(&mut settings);
     let app = Application::build(settings).expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
