@@ -60,9 +60,28 @@ pub struct ServeSettings {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "INVESTDESK_WORKERS")]
     pub workers: Option<usize>,
+    /// Allow webhook targets on plain http and private or loopback addresses (tests, private
+    /// deployments only).
+    #[arg(long, env = "INVESTDESK_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+    /// Milliseconds between looks for due webhook deliveries.
+    #[arg(long, env = "INVESTDESK_WEBHOOK_POLL_MS", default_value_t = 500, value_parser = clap::value_parser!(u64).range(10..=60_000))]
+    pub webhook_poll_ms: u64,
+    /// Milliseconds before the first webhook retry; each further retry doubles it.
+    #[arg(long, env = "INVESTDESK_WEBHOOK_RETRY_BASE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub webhook_retry_base_ms: u64,
 }
 
 impl ServeSettings {
+    /// How webhook deliveries behave.
+    pub fn delivery(&self) -> crate::services::webhooks::DeliverySettings {
+        crate::services::webhooks::DeliverySettings {
+            allow_private: self.webhook_allow_private,
+            poll: Duration::from_millis(self.webhook_poll_ms),
+            retry_base: Duration::from_millis(self.webhook_retry_base_ms),
+        }
+    }
+
     /// Settings for serving `url` on `listen`, every other value at its default.
     pub fn new(url: DatabaseUrl, listen: impl Into<String>) -> Self {
         ServeSettings {
@@ -70,6 +89,9 @@ impl ServeSettings {
             listen: listen.into(),
             cors_origins: Vec::new(),
             workers: None,
+            webhook_allow_private: false,
+            webhook_poll_ms: 500,
+            webhook_retry_base_ms: 2000,
         }
     }
 }

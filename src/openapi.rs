@@ -23,6 +23,8 @@ use crate::handlers;
         (name = "opportunities", description = "Investment opportunities (OC4IDS-aligned projects)"),
         (name = "interests", description = "Expressions of interest and their stages, from `expressed` to `financialClose`"),
         (name = "stats", description = "Figures for dashboards"),
+        (name = "events", description = "The feed of every change, in commit order"),
+        (name = "webhooks", description = "Signed deliveries of events (Standard Webhooks)"),
         (name = "parties", description = "Organisations: governments, agencies, companies, consortia, lenders"),
         (name = "people", description = "Contacts who belong to a party"),
         (name = "initiatives", description = "Programmes grouping opportunities and countries"),

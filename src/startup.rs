@@ -35,6 +35,7 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
+    state: web::Data<AppState>,
 }
 
 impl Application {
@@ -69,7 +70,7 @@ impl Application {
             database = %database.url(),
             "investdesk listening"
         );
-        let state = web::Data::new(AppState::new(database).map_err(|e| {
+        let state = web::Data::new(AppState::new(database, settings.delivery()).map_err(|e| {
             StartError::Database(OpenError::Migrate {
                 url: settings.database.database_url.clone(),
                 message: e.to_string(),
@@ -78,6 +79,7 @@ impl Application {
         let document = openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&document));
         let cors_origins = settings.cors_origins.clone();
+        let worker_state = state.clone();
         let mut server = HttpServer::new(move || {
             let mut cors = Cors::default()
                 .allow_any_method()
@@ -105,6 +107,7 @@ impl Application {
                         .add(("X-Frame-Options", "DENY"))
                         .add(("Referrer-Policy", "no-referrer")),
                 )
+                .wrap(from_fn(handlers::idempotency::middleware))
                 .wrap(cors)
                 .wrap(from_fn(telemetry::request_middleware))
         })
@@ -120,6 +123,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            state: worker_state,
         })
     }
 
@@ -130,6 +134,9 @@ impl Application {
 
     /// Serves until the process is told to stop; SIGTERM and SIGINT drain in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let worker = actix_web::rt::spawn(crate::services::webhooks::run_worker(self.state));
+        let result = self.server.await;
+        worker.abort();
+        result
     }
 }

@@ -387,6 +387,16 @@ pub fn codelist(name: &str) -> Option<Cow<'static, Codelist>> {
         PppModel::LIST => owned(PppModel::codelist()),
         PartyKind::LIST => owned(PartyKind::codelist()),
         Role::LIST => owned(Role::codelist()),
+        "eventType" => owned(Codelist {
+            name: "eventType",
+            entries: crate::domain::events::EVENT_TYPES
+                .iter()
+                .map(|(code, title)| CodeEntry {
+                    code: (*code).into(),
+                    title: (*title).into(),
+                })
+                .collect(),
+        }),
         "stage" => owned(Codelist {
             name: "stage",
             entries: crate::domain::stages::Stage::ALL
@@ -407,6 +417,7 @@ pub const CODELIST_NAMES: &[&str] = &[
     "currency",
     "documentType",
     EngagementModel::LIST,
+    "eventType",
     ListingStatus::LIST,
     PartyKind::LIST,
     PppModel::LIST,

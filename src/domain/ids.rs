@@ -81,6 +81,15 @@ typed_id!(
 typed_id!(
     /// An event in a timeline or feed: `evt_…`.
     EventId, "evt");
+typed_id!(
+    /// A webhook subscription: `whk_…`.
+    WebhookId, "whk");
+typed_id!(
+    /// One delivery of an event to a webhook: `dlv_…`.
+    DeliveryId, "dlv");
+typed_id!(
+    /// One attempt to deliver: `att_…`.
+    AttemptId, "att");
 
 #[cfg(test)]
 mod tests {

@@ -4,6 +4,7 @@
 pub mod access;
 pub mod api_keys;
 pub mod codes;
+pub mod events;
 pub mod ids;
 pub mod initiatives;
 pub mod interests;
@@ -13,6 +14,7 @@ pub mod parties;
 pub mod people;
 pub mod stages;
 pub mod stored;
+pub mod webhooks;
 
 /// Why a value could not be parsed, located by a JSON pointer relative to the request body.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -4,8 +4,10 @@
 pub mod api_keys;
 pub mod auth;
 pub mod codelists;
+pub mod events;
 pub mod extract;
 pub mod health;
+pub mod idempotency;
 pub mod initiatives;
 pub mod interests;
 pub mod opportunities;
@@ -13,6 +15,7 @@ pub mod pagination;
 pub mod parties;
 pub mod people;
 pub mod stats;
+pub mod webhooks;
 
 use actix_web::{HttpRequest, web};
 use utoipa_actix_web::scope;
@@ -76,6 +79,17 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(interests::update_interest)
                 .service(interests::transition_interest)
                 .service(interests::list_interest_events),
+        )
+        .service(scope::scope("/v1/events").service(events::list_events))
+        .service(
+            scope::scope("/v1/webhooks")
+                .service(webhooks::list_webhooks)
+                .service(webhooks::create_webhook)
+                .service(webhooks::get_webhook)
+                .service(webhooks::update_webhook)
+                .service(webhooks::delete_webhook)
+                .service(webhooks::rotate_webhook_secret)
+                .service(webhooks::list_webhook_deliveries),
         )
         .service(
             scope::scope("/v1/stats")

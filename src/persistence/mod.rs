@@ -3,6 +3,8 @@
 //! Functions here take a `&mut DbConnection`, return `QueryResult` and know nothing of HTTP.
 
 pub mod api_keys;
+pub mod events;
+pub mod idempotency;
 pub mod initiatives;
 pub mod interests;
 pub mod opportunities;
@@ -11,6 +13,7 @@ pub mod parties;
 pub mod people;
 pub mod schema;
 pub mod settings;
+pub mod webhooks;
 
 use std::fmt;
 use std::time::Duration;
@@ -269,11 +272,12 @@ impl Database {
         T: Send + 'static,
     {
         let pool = self.pool.clone();
+        let claim = idempotency::current_claim();
         actix_web::web::block(move || {
             let mut conn = pool
                 .get()
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
-            work(&mut conn)
+            idempotency::with_claim(claim, || work(&mut conn))
         })
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
@@ -304,7 +308,12 @@ where
         }
         DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
     }
-    match work(conn) {
+    // A keyed request's write marks its key in the same transaction.
+    let result = work(conn).and_then(|value| {
+        idempotency::mark_committed(conn)?;
+        Ok(value)
+    });
+    match result {
         Ok(value) => {
             match conn {
                 DbConnection::Sqlite(c) => AnsiTransactionManager::commit_transaction(c)?,

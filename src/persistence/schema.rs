@@ -165,6 +165,86 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        #[sql_name = "type"]
+        kind -> Text,
+        subject_id -> Text,
+        audience -> Text,
+        data -> Text,
+        occurred_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_parties (party_id, event_seq) {
+        event_seq -> BigInt,
+        party_id -> Text,
+    }
+}
+
+diesel::table! {
+    webhooks (id) {
+        id -> Text,
+        url -> Text,
+        event_types -> Text,
+        active -> Integer,
+        secret -> Text,
+        owner_key_id -> Text,
+        owner_party_id -> Nullable<Text>,
+        failing_since -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        version -> Integer,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        webhook_id -> Text,
+        event_seq -> BigInt,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        last_status_code -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        last_latency_ms -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        webhook_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        attempt -> Integer,
+        status_code -> Nullable<Integer>,
+        latency_ms -> BigInt,
+        error -> Nullable<Text>,
+        attempted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (scope, idempotency_key) {
+        scope -> Text,
+        idempotency_key -> Text,
+        request_hash -> Text,
+        state -> Text,
+        response_status -> Nullable<Integer>,
+        response_headers -> Nullable<Text>,
+        response_body -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(people -> parties (party_id));
 diesel::joinable!(interest_events -> interests (interest_id));
 diesel::joinable!(opportunity_facets -> opportunities (opportunity_id));
@@ -182,4 +262,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     interests,
     interest_co_investors,
     interest_events,
+    events,
+    event_parties,
+    webhooks,
+    webhook_deliveries,
+    webhook_attempts,
+    idempotency_keys,
 );

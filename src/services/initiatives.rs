@@ -1,7 +1,9 @@
 //! Rules for initiatives: officers write, everyone reads.
 
+use super::events::{event, record};
 use super::{AppState, Expected, check_references, deleted, fresh, replace};
 use crate::domain::access::Caller;
+use crate::domain::events::Audience;
 use crate::domain::ids::InitiativeId;
 use crate::domain::initiatives::{Initiative, InitiativeData};
 use crate::error::{AppError, FieldError};
@@ -37,6 +39,15 @@ pub async fn create(
                 validate(conn, &data)?;
                 let initiative = fresh(InitiativeId::generate(), data);
                 store::insert(conn, &initiative)?;
+                record(
+                    conn,
+                    event(
+                        "initiative.created",
+                        &initiative.id,
+                        Audience::Public,
+                        serde_json::json!({"id": initiative.id}),
+                    ),
+                )?;
                 Ok(initiative)
             })
         })
@@ -83,7 +94,20 @@ pub async fn update(
         .run(move |conn| {
             write_transaction(conn, |conn| {
                 let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                replace(conn, current, &expected, build, validate, store::update)
+                let version = current.version;
+                let next = replace(conn, current, &expected, build, validate, store::update)?;
+                if next.version != version {
+                    record(
+                        conn,
+                        event(
+                            "initiative.updated",
+                            &next.id,
+                            Audience::Public,
+                            serde_json::json!({"id": next.id}),
+                        ),
+                    )?;
+                }
+                Ok(next)
             })
         })
         .await
@@ -103,7 +127,16 @@ pub async fn delete(
             write_transaction(conn, |conn| {
                 let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
                 expected.check(current.version)?;
-                deleted(store::delete(conn, &id), "initiative")
+                deleted(store::delete(conn, &id), "initiative")?;
+                record(
+                    conn,
+                    event(
+                        "initiative.deleted",
+                        &id,
+                        Audience::Public,
+                        serde_json::json!({"id": id}),
+                    ),
+                )
             })
         })
         .await

@@ -1,8 +1,10 @@
 //! Rules for interests: who may express, see, change and move them through the pipeline.
 
+use super::events;
 use super::{AppState, Expected, fresh, replace};
 use crate::domain::access::Caller;
 use crate::domain::codes::ListingStatus;
+use crate::domain::events::Audience;
 use crate::domain::ids::{EventId, InterestId, OpportunityId};
 use crate::domain::interests::{
     EventKind, Interest, InterestChanges, InterestData, InterestEvent, NewInterest,
@@ -41,6 +43,21 @@ fn event(
         actor_role: caller.role(),
         occurred_at: interest.updated_at,
     }
+}
+
+/// An interest event: for officers and the parties involved.
+fn interest_event(
+    kind: &'static str,
+    interest: &Interest,
+    data: serde_json::Value,
+) -> crate::domain::events::NewEvent {
+    let mut parties = vec![interest.data.party_id.clone()];
+    parties.extend(interest.data.co_investor_ids.iter().cloned());
+    let mut data = data;
+    data["id"] = serde_json::json!(interest.id);
+    data["opportunityId"] = serde_json::json!(interest.data.opportunity_id);
+    data["partyId"] = serde_json::json!(interest.data.party_id);
+    events::event(kind, &interest.id, Audience::Parties(parties), data)
 }
 
 /// The opportunity as the caller may see it, open for interest.
@@ -190,6 +207,10 @@ pub async fn create(
                 let mut created = event(&interest, &caller, EventKind::Created, details);
                 created.to_stage = Some(Stage::Expressed);
                 store::append_event(conn, &created)?;
+                events::record(
+                    conn,
+                    interest_event("interest.created", &interest, serde_json::json!({"stage": "expressed", "engagementModel": interest.data.engagement_model})),
+                )?;
                 Ok(interest)
             })
         })
@@ -297,6 +318,10 @@ pub async fn update(
                 if before.notes != after.notes {
                     changed.push((EventKind::NotesChanged, serde_json::json!({})));
                 }
+                let public_changes: Vec<&str> = changed.iter().filter(|(k, _)| !k.is_internal()).map(|(k, _)| k.as_str()).collect();
+                if !public_changes.is_empty() {
+                    events::record(conn, interest_event("interest.updated", &next, serde_json::json!({"changes": public_changes})))?;
+                }
                 for (kind, details) in changed {
                     store::append_event(conn, &event(&next, &caller, kind, details))?;
                 }
@@ -377,8 +402,16 @@ pub async fn transition(
                 changed.from_stage = Some(from);
                 changed.to_stage = Some(to);
                 changed.seconds_in_stage = Some(seconds);
-                changed.reason = reason;
+                changed.reason = reason.clone();
                 store::append_event(conn, &changed)?;
+                events::record(
+                    conn,
+                    interest_event(
+                        "interest.stageChanged",
+                        &next,
+                        serde_json::json!({"from": from, "to": to, "reason": reason}),
+                    ),
+                )?;
                 Ok(next)
             })
         })

@@ -2,12 +2,15 @@
 //! transactions. Services call persistence and return domain values or [`AppError`]s.
 
 pub mod api_keys;
+pub mod events;
+pub mod idempotency;
 pub mod initiatives;
 pub mod interests;
 pub mod opportunities;
 pub mod parties;
 pub mod people;
 pub mod stats;
+pub mod webhooks;
 
 use crate::error::AppError;
 use crate::handlers::pagination::CursorCodec;
@@ -17,11 +20,12 @@ use crate::persistence::{Database, settings};
 pub struct AppState {
     pub db: Database,
     pub cursors: CursorCodec,
+    pub delivery: webhooks::DeliverySettings,
 }
 
 impl AppState {
     /// Loads what every request needs from the (migrated) database.
-    pub fn new(db: Database) -> Result<Self, AppError> {
+    pub fn new(db: Database, delivery: webhooks::DeliverySettings) -> Result<Self, AppError> {
         let mut conn = db.get()?;
         let key = settings::get(&mut conn, settings::CURSOR_KEY)?
             .ok_or_else(|| AppError::internal("cursor key missing: run migrations"))?;
@@ -29,6 +33,7 @@ impl AppState {
         Ok(AppState {
             db,
             cursors: CursorCodec::new(key.as_bytes()),
+            delivery,
         })
     }
 }

@@ -2,9 +2,11 @@
 //! ones only; publication needs a complete listing; a published opportunity is archived, never
 //! deleted.
 
+use super::events::{event, record};
 use super::{AppState, Expected, check_references, fresh, replace};
 use crate::domain::access::Caller;
 use crate::domain::codes::{EngagementModel, ListingStatus};
+use crate::domain::events::Audience;
 use crate::domain::ids::OpportunityId;
 use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
 use crate::error::{AppError, FieldError};
@@ -88,6 +90,22 @@ fn relist(
     })
 }
 
+/// An opportunity event: public while the opportunity is (or, once archived, was) public.
+fn opportunity_event(kind: &'static str, o: &Opportunity) -> crate::domain::events::NewEvent {
+    let public = o.data.status.is_public()
+        || (o.data.status == ListingStatus::Archived && o.data.published_at.is_some());
+    event(
+        kind,
+        &o.id,
+        if public {
+            Audience::Public
+        } else {
+            Audience::Staff
+        },
+        serde_json::json!({"id": o.id, "title": o.data.data.title, "listingStatus": o.data.status}),
+    )
+}
+
 pub async fn create(
     state: &AppState,
     caller: &Caller,
@@ -106,6 +124,7 @@ pub async fn create(
                 validate(conn, &listing)?;
                 let opportunity = fresh(OpportunityId::generate(), listing);
                 store::insert(conn, &opportunity)?;
+                record(conn, opportunity_event("opportunity.created", &opportunity))?;
                 Ok(opportunity)
             })
         })
@@ -178,7 +197,8 @@ pub async fn update(
         .run(move |conn| {
             write_transaction(conn, |conn| {
                 let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                replace(
+                let (version, status) = (current.version, current.data.status);
+                let next = replace(
                     conn,
                     current,
                     &expected,
@@ -188,7 +208,18 @@ pub async fn update(
                     },
                     validate,
                     store::update,
-                )
+                )?;
+                if next.version != version {
+                    let kind = match next.data.status {
+                        s if s == status => "opportunity.updated",
+                        ListingStatus::Published => "opportunity.published",
+                        ListingStatus::Closed => "opportunity.closed",
+                        ListingStatus::Archived => "opportunity.archived",
+                        ListingStatus::Draft => "opportunity.updated",
+                    };
+                    record(conn, opportunity_event(kind, &next))?;
+                }
+                Ok(next)
             })
         })
         .await
@@ -215,7 +246,7 @@ pub async fn delete(
                     ));
                 }
                 store::delete(conn, &id)?;
-                Ok(())
+                record(conn, opportunity_event("opportunity.deleted", &current))
             })
         })
         .await

@@ -1,8 +1,10 @@
 //! Rules for parties: officers write and read all; an investor reads only its own party.
 
+use super::events::{event, record};
 use super::{AppState, Expected, check_references, deleted, fresh, replace};
 use crate::domain::access::Caller;
 use crate::domain::codes::PartyKind;
+use crate::domain::events::Audience;
 use crate::domain::ids::PartyId;
 use crate::domain::parties::{Party, PartyData};
 use crate::error::{AppError, FieldError};
@@ -43,6 +45,16 @@ fn validate(
     check_references(problems)
 }
 
+/// Party events reach officers and the party's own investors.
+fn party_event(kind: &'static str, id: &PartyId) -> crate::domain::events::NewEvent {
+    event(
+        kind,
+        id,
+        Audience::Parties(vec![id.clone()]),
+        serde_json::json!({"id": id}),
+    )
+}
+
 fn visible(caller: &Caller, id: &PartyId) -> Result<(), AppError> {
     if caller.is_staff() || caller.investor_party() == Some(id) {
         Ok(())
@@ -61,6 +73,7 @@ pub async fn create(state: &AppState, caller: &Caller, data: PartyData) -> Resul
                 validate(conn, &data, None)?;
                 let party = fresh(PartyId::generate(), data);
                 store::insert(conn, &party)?;
+                record(conn, party_event("party.created", &party.id))?;
                 Ok(party)
             })
         })
@@ -114,14 +127,19 @@ pub async fn update(
         .run(move |conn| {
             write_transaction(conn, |conn| {
                 let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                replace(
+                let version = current.version;
+                let next = replace(
                     conn,
                     current,
                     &expected,
                     build,
                     |conn, data| validate(conn, data, Some(&id)),
                     store::update,
-                )
+                )?;
+                if next.version != version {
+                    record(conn, party_event("party.updated", &next.id))?;
+                }
+                Ok(next)
             })
         })
         .await
@@ -141,7 +159,8 @@ pub async fn delete(
             write_transaction(conn, |conn| {
                 let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
                 expected.check(current.version)?;
-                deleted(store::delete(conn, &id), "party")
+                deleted(store::delete(conn, &id), "party")?;
+                record(conn, party_event("party.deleted", &id))
             })
         })
         .await

@@ -1,7 +1,9 @@
 //! Rules for people: officers only.
 
+use super::events::{event, record};
 use super::{AppState, Expected, check_references, deleted, fresh, replace};
 use crate::domain::access::Caller;
+use crate::domain::events::Audience;
 use crate::domain::ids::PersonId;
 use crate::domain::people::{Person, PersonData};
 use crate::error::{AppError, FieldError};
@@ -30,6 +32,15 @@ pub async fn create(
                 validate(conn, &data)?;
                 let person = fresh(PersonId::generate(), data);
                 store::insert(conn, &person)?;
+                record(
+                    conn,
+                    event(
+                        "person.created",
+                        &person.id,
+                        Audience::Staff,
+                        serde_json::json!({"id": person.id}),
+                    ),
+                )?;
                 Ok(person)
             })
         })
@@ -80,7 +91,20 @@ pub async fn update(
         .run(move |conn| {
             write_transaction(conn, |conn| {
                 let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                replace(conn, current, &expected, build, validate, store::update)
+                let version = current.version;
+                let next = replace(conn, current, &expected, build, validate, store::update)?;
+                if next.version != version {
+                    record(
+                        conn,
+                        event(
+                            "person.updated",
+                            &next.id,
+                            Audience::Staff,
+                            serde_json::json!({"id": next.id}),
+                        ),
+                    )?;
+                }
+                Ok(next)
             })
         })
         .await
@@ -100,7 +124,16 @@ pub async fn delete(
             write_transaction(conn, |conn| {
                 let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
                 expected.check(current.version)?;
-                deleted(store::delete(conn, &id), "person")
+                deleted(store::delete(conn, &id), "person")?;
+                record(
+                    conn,
+                    event(
+                        "person.deleted",
+                        &id,
+                        Audience::Staff,
+                        serde_json::json!({"id": id}),
+                    ),
+                )
             })
         })
         .await

@@ -4,12 +4,13 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{As, spawn_app};
+use crate::helpers::As;
 
 const MISSING_PARTY: &str = "pty_01jd8x0000000000000000000z";
 const MISSING_PERSON: &str = "per_01jd8x0000000000000000000z";
 const MISSING_INITIATIVE: &str = "ini_01jd8x0000000000000000000z";
 const MISSING_OPPORTUNITY: &str = "opp_01jd8x0000000000000000000z";
+const MISSING_HOOK: &str = "whk_01jd8x0000000000000000000z";
 const MISSING_KEY: &str = "key_01jd8x0000000000000000000z";
 
 /// (method, documented template, concrete path, body, statuses for anonymous, investor,
@@ -18,7 +19,7 @@ type Case<'a> = (Method, &'a str, String, Option<Value>, [u16; 4]);
 
 #[actix_web::test]
 async fn each_role_may_do_exactly_what_the_design_says() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_with(|s| s.webhook_allow_private = true).await;
     let (investor, _own) = app.investor("Government of Azerbaijan", "AZ").await;
     let (authority, focal) = app.authority_and_focal_person().await;
     let other_party = app.create_party("Other investor", "company", "TR").await;
@@ -30,6 +31,17 @@ async fn each_role_may_do_exactly_what_the_design_says() {
         .to_owned();
     let opportunity = app.published(&app.m6(&authority, &focal)).await;
     let new_opportunity = app.m6(&authority, &focal);
+    let hook = app
+        .create(
+            "/v1/webhooks",
+            &json!({"url": "http://127.0.0.1:9/officer-hook"}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let new_hook =
+        json!({"url": "http://127.0.0.1:9/hook", "eventTypes": ["interest.stageChanged"]});
     let second_opportunity = app.published(&app.m6(&authority, &focal)).await;
     let own_interest: Value = app
         .post(
@@ -277,6 +289,62 @@ async fn each_role_may_do_exactly_what_the_design_says() {
             format!("/v1/interests/{own_interest}/events"),
             None,
             [401, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/v1/events",
+            "/v1/events".into(),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/v1/webhooks",
+            "/v1/webhooks".into(),
+            Some(new_hook),
+            [401, 201, 201, 201],
+        ),
+        (
+            Method::GET,
+            "/v1/webhooks",
+            "/v1/webhooks".into(),
+            None,
+            [401, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/v1/webhooks/{id}",
+            format!("/v1/webhooks/{hook}"),
+            None,
+            [401, 404, 200, 200],
+        ),
+        (
+            Method::PATCH,
+            "/v1/webhooks/{id}",
+            format!("/v1/webhooks/{hook}"),
+            Some(json!({"active": false})),
+            [401, 404, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/v1/webhooks/{id}/rotate-secret",
+            format!("/v1/webhooks/{hook}/rotate-secret"),
+            None,
+            [401, 404, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/v1/webhooks/{id}/deliveries",
+            format!("/v1/webhooks/{hook}/deliveries"),
+            None,
+            [401, 404, 200, 200],
+        ),
+        (
+            Method::DELETE,
+            "/v1/webhooks/{id}",
+            format!("/v1/webhooks/{MISSING_HOOK}"),
+            None,
+            [401, 404, 404, 404],
         ),
         (
             Method::GET,

@@ -325,3 +325,100 @@ pub fn pointers(problem: &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// One request a test receiver got.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    pub headers: std::collections::HashMap<String, String>,
+    pub body: String,
+}
+
+/// A webhook receiver on 127.0.0.1 that records requests and answers 500 to the first
+/// `fail_first` of them.
+pub struct Receiver {
+    pub url: String,
+    pub hits: std::sync::Arc<std::sync::Mutex<Vec<Hit>>>,
+}
+
+struct ReceiverState {
+    hits: std::sync::Arc<std::sync::Mutex<Vec<Hit>>>,
+    remaining_failures: std::sync::atomic::AtomicUsize,
+}
+
+async fn receive(
+    request: actix_web::HttpRequest,
+    body: actix_web::web::Bytes,
+    state: actix_web::web::Data<ReceiverState>,
+) -> actix_web::HttpResponse {
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    state.hits.lock().unwrap().push(Hit {
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    let failing = state
+        .remaining_failures
+        .fetch_update(
+            std::sync::atomic::Ordering::SeqCst,
+            std::sync::atomic::Ordering::SeqCst,
+            |n| n.checked_sub(1),
+        )
+        .is_ok();
+    if failing {
+        actix_web::HttpResponse::InternalServerError().finish()
+    } else {
+        actix_web::HttpResponse::NoContent().finish()
+    }
+}
+
+pub fn receiver(fail_first: usize) -> Receiver {
+    let hits = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let state = actix_web::web::Data::new(ReceiverState {
+        hits: hits.clone(),
+        remaining_failures: std::sync::atomic::AtomicUsize::new(fail_first),
+    });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let server = actix_web::HttpServer::new(move || {
+        actix_web::App::new()
+            .app_data(state.clone())
+            .default_service(actix_web::web::to(receive))
+    })
+    .workers(1)
+    .listen(listener)
+    .unwrap()
+    .run();
+    actix_web::rt::spawn(server);
+    Receiver {
+        url: format!("http://127.0.0.1:{port}/hooks"),
+        hits,
+    }
+}
+
+impl Receiver {
+    /// Waits up to `seconds` for at least `count` requests.
+    pub async fn wait_for(&self, count: usize, seconds: u64) -> Vec<Hit> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            let hits = self.hits.lock().unwrap().clone();
+            if hits.len() >= count || std::time::Instant::now() > deadline {
+                return hits;
+            }
+            actix_web::rt::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Starts a second server on the same database (another instance behind a load balancer).
+pub async fn spawn_instance(db: &TestDb, adjust: impl FnOnce(&mut ServeSettings)) -> String {
+    let mut settings = ServeSettings::new(db.url(), "127.0.0.1:0");
+    settings.workers = Some(1);
+    adjust(&mut settings);
+    let app = Application::build(settings).expect("second instance builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    actix_web::rt::spawn(app.run_until_stopped());
+    address
+}

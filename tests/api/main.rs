@@ -6,6 +6,7 @@ mod api_keys;
 mod foundation;
 mod helpers;
 mod initiatives;
+mod integration;
 mod interests;
 mod opportunities;
 mod pagination;
