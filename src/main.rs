@@ -51,11 +51,24 @@ enum Command {
     ApiKeys(ApiKeyCommand),
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
+    /// Export published opportunities.
+    #[command(subcommand)]
+    Export(ExportCommand),
     /// Exit 0 when the local server answers /healthz (for container health checks).
     Healthcheck {
         /// The address the server listens on.
         #[arg(long, env = "INVESTDESK_LISTEN", default_value = "127.0.0.1:8080")]
         listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ExportCommand {
+    /// Every published opportunity as one OC4IDS 0.9 project package, on stdout.
+    #[command(after_help = "Example:\n  investdesk export oc4ids > package.json")]
+    Oc4ids {
+        #[command(flatten)]
+        database: DatabaseSettings,
     },
 }
 
@@ -200,6 +213,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Healthcheck { listen } => healthcheck(&listen),
+        Command::Export(ExportCommand::Oc4ids { database }) => export_oc4ids(&database),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -244,4 +258,43 @@ fn healthcheck(listen: &str) -> Result<(), String> {
     } else {
         Err(format!("unhealthy: {}", String::from_utf8_lossy(&head)))
     }
+}
+
+/// Writes every published opportunity as one package, reading page by page.
+fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
+    use investdesk::persistence::opportunities::{OpportunityFilter, OpportunitySort};
+    let db = open(settings)?;
+    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let mut projects = Vec::new();
+    let mut after = None;
+    loop {
+        let page = PageRequest {
+            sort: OpportunitySort::Created,
+            descending: false,
+            after: after.clone(),
+            limit: 100,
+        };
+        let (opportunities, mut batch) =
+            services::exchange::projects_page(&mut conn, OpportunityFilter::default(), &page)
+                .map_err(|e| e.to_string())?;
+        projects.append(&mut batch);
+        eprint!("\rexported {} projects", projects.len());
+        if opportunities.len() <= 100 {
+            break;
+        }
+        after = opportunities.get(99).map(|o| persistence::page::Position {
+            key: String::new(),
+            id: o.id.to_string(),
+        });
+    }
+    eprintln!();
+    if projects.is_empty() {
+        return Err("no published opportunity to export".into());
+    }
+    let package = investdesk::domain::oc4ids::package(projects, "investdesk:export", None);
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&package).map_err(|e| e.to_string())?
+    );
+    Ok(())
 }

@@ -23,6 +23,7 @@ use crate::handlers;
         (name = "opportunities", description = "Investment opportunities (OC4IDS-aligned projects)"),
         (name = "interests", description = "Expressions of interest and their stages, from `expressed` to `financialClose`"),
         (name = "stats", description = "Figures for dashboards"),
+        (name = "exchange", description = "OC4IDS project packages in and out, CSV out"),
         (name = "events", description = "The feed of every change, in commit order"),
         (name = "webhooks", description = "Signed deliveries of events (Standard Webhooks)"),
         (name = "parties", description = "Organisations: governments, agencies, companies, consortia, lenders"),

@@ -9,6 +9,7 @@ pub mod ids;
 pub mod initiatives;
 pub mod interests;
 pub mod money;
+pub mod oc4ids;
 pub mod opportunities;
 pub mod parties;
 pub mod people;

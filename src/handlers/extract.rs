@@ -17,11 +17,14 @@ use crate::error::{AppError, FieldError};
 /// The largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
 
-/// A JSON body: `application/json` or any `application/*+json` (e.g. merge-patch), at most
-/// [`JSON_LIMIT`] bytes, deserialized strictly.
-pub struct Json<T>(pub T);
+/// The largest body an import accepts.
+pub const IMPORT_LIMIT: usize = 4 * 1024 * 1024;
 
-impl<T> Json<T> {
+/// A JSON body: `application/json` or any `application/*+json` (e.g. merge-patch), at most
+/// `LIMIT` bytes ([`JSON_LIMIT`] unless said otherwise), deserialized strictly.
+pub struct Json<T, const LIMIT: usize = JSON_LIMIT>(pub T);
+
+impl<T, const LIMIT: usize> Json<T, LIMIT> {
     pub fn into_inner(self) -> T {
         self.0
     }
@@ -44,7 +47,7 @@ fn is_json(request: &HttpRequest) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, LIMIT> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
@@ -62,15 +65,15 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                     expected: "application/json",
                 });
             }
-            if declared.is_some_and(|n| n > JSON_LIMIT) {
-                return Err(AppError::PayloadTooLarge { limit: JSON_LIMIT });
+            if declared.is_some_and(|n| n > LIMIT) {
+                return Err(AppError::PayloadTooLarge { limit: LIMIT });
             }
             let mut body = web::BytesMut::new();
             while let Some(chunk) = payload.next().await {
                 let chunk = chunk
                     .map_err(|_| AppError::bad_request("The request body could not be read."))?;
-                if body.len() + chunk.len() > JSON_LIMIT {
-                    return Err(AppError::PayloadTooLarge { limit: JSON_LIMIT });
+                if body.len() + chunk.len() > LIMIT {
+                    return Err(AppError::PayloadTooLarge { limit: LIMIT });
                 }
                 body.extend_from_slice(&chunk);
             }

@@ -5,6 +5,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod codelists;
 pub mod events;
+pub mod exports;
 pub mod extract;
 pub mod health;
 pub mod idempotency;
@@ -81,6 +82,12 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(interests::list_interest_events),
         )
         .service(scope::scope("/v1/events").service(events::list_events))
+        .service(
+            scope::scope("/v1/exports")
+                .service(exports::export_oc4ids)
+                .service(exports::export_opportunities_csv),
+        )
+        .service(scope::scope("/v1/imports").service(exports::import_oc4ids))
         .service(
             scope::scope("/v1/webhooks")
                 .service(webhooks::list_webhooks)

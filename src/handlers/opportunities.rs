@@ -486,7 +486,7 @@ OpportunityListQuery {
     q: Option<String>,
 });
 
-const SORTS: &[(&str, OpportunitySort)] = &[
+pub(crate) const SORTS: &[(&str, OpportunitySort)] = &[
     ("createdAt", OpportunitySort::Created),
     ("updatedAt", OpportunitySort::Updated),
     ("title", OpportunitySort::Title),
@@ -498,7 +498,7 @@ fn bad_parameter(name: &str, detail: impl Into<String>) -> FieldError {
 
 impl OpportunityListQuery {
     /// The filter, or a 400 naming every bad parameter.
-    fn filter(&self) -> Result<OpportunityFilter, AppError> {
+    pub(crate) fn filter(&self) -> Result<OpportunityFilter, AppError> {
         let mut errors = Vec::new();
         let mut each = |name: &str, values: &[String], ok: &dyn Fn(&str) -> bool| {
             for v in values {

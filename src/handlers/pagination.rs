@@ -150,8 +150,8 @@ pub fn sort<F: Copy>(
         })
 }
 
-/// Builds the `Link: <…>; rel="next"` value for the next page.
-pub fn next_link(path: &str, query: &str, next_cursor: &str) -> String {
+/// The URL of the next page: the same path and parameters with the new cursor.
+pub fn next_url(path: &str, query: &str, next_cursor: &str) -> String {
     let mut serializer = url::form_urlencoded::Serializer::new(String::new());
     for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
         if k != "cursor" {
@@ -159,7 +159,12 @@ pub fn next_link(path: &str, query: &str, next_cursor: &str) -> String {
         }
     }
     serializer.append_pair("cursor", next_cursor);
-    format!("<{path}?{}>; rel=\"next\"", serializer.finish())
+    format!("{path}?{}", serializer.finish())
+}
+
+/// Builds the `Link: <…>; rel="next"` value for the next page.
+pub fn next_link(path: &str, query: &str, next_cursor: &str) -> String {
+    format!("<{}>; rel=\"next\"", next_url(path, query, next_cursor))
 }
 
 /// Defines the page type of one resource, so the OpenAPI document names it plainly.

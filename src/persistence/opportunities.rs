@@ -421,3 +421,17 @@ pub fn published_investment_by_currency(
     )
     .load(conn)
 }
+
+/// The opportunity carrying an OC4IDS project id.
+pub fn find_by_oc4ids(
+    conn: &mut DbConnection,
+    oc4ids_id: &str,
+) -> QueryResult<Option<Opportunity>> {
+    opportunities::table
+        .filter(opportunities::oc4ids_id.eq(oc4ids_id))
+        .select(OpportunityRow::as_select())
+        .first(conn)
+        .optional()?
+        .map(OpportunityRow::into_domain)
+        .transpose()
+}

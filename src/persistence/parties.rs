@@ -222,3 +222,21 @@ pub fn delete(conn: &mut DbConnection, id: &PartyId) -> QueryResult<bool> {
         .execute(conn)
         .map(|n| n > 0)
 }
+
+/// The party registered under an identifier.
+pub fn find_by_identifier(
+    conn: &mut DbConnection,
+    scheme: &str,
+    id: &str,
+) -> QueryResult<Option<Party>> {
+    let row = parties::table
+        .filter(parties::identifier_scheme.eq(scheme))
+        .filter(parties::identifier_id.eq(id))
+        .select(PartyRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some(row) => with_members(conn, vec![row])?.pop(),
+        None => None,
+    })
+}

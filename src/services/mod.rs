@@ -3,6 +3,7 @@
 
 pub mod api_keys;
 pub mod events;
+pub mod exchange;
 pub mod idempotency;
 pub mod initiatives;
 pub mod interests;

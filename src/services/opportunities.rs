@@ -14,7 +14,7 @@ use crate::persistence::opportunities::{self as store, OpportunityFilter, Opport
 use crate::persistence::page::PageRequest;
 use crate::persistence::{self, DbConnection, initiatives, parties, people, write_transaction};
 
-fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> {
+pub(crate) fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> {
     let data = &listing.data;
     let mut problems = Vec::new();
     if let Some(party) = &data.public_authority_id
@@ -91,7 +91,10 @@ fn relist(
 }
 
 /// An opportunity event: public while the opportunity is (or, once archived, was) public.
-fn opportunity_event(kind: &'static str, o: &Opportunity) -> crate::domain::events::NewEvent {
+pub(crate) fn opportunity_event(
+    kind: &'static str,
+    o: &Opportunity,
+) -> crate::domain::events::NewEvent {
     let public = o.data.status.is_public()
         || (o.data.status == ListingStatus::Archived && o.data.published_at.is_some());
     event(

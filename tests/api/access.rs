@@ -292,6 +292,27 @@ async fn each_role_may_do_exactly_what_the_design_says() {
         ),
         (
             Method::GET,
+            "/v1/exports/oc4ids",
+            "/v1/exports/oc4ids".into(),
+            None,
+            [200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
+            "/v1/exports/opportunities.csv",
+            "/v1/exports/opportunities.csv".into(),
+            None,
+            [200, 200, 200, 200],
+        ),
+        (
+            Method::POST,
+            "/v1/imports/oc4ids",
+            "/v1/imports/oc4ids".into(),
+            Some(json!({"projects": []})),
+            [401, 403, 422, 422],
+        ),
+        (
+            Method::GET,
             "/v1/events",
             "/v1/events".into(),
             None,

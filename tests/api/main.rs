@@ -3,6 +3,7 @@
 
 mod access;
 mod api_keys;
+mod exchange;
 mod foundation;
 mod helpers;
 mod initiatives;

@@ -1,0 +1,297 @@
+//! Exchange: OC4IDS export validated against the 0.9.5 schema, import and round trip, CSV.
+
+use serde_json::{Value, json};
+
+use crate::helpers::{As, TestApp, problem, spawn_app};
+
+/// Two published opportunities with every exported field, and a draft.
+async fn catalogue(app: &TestApp) -> (String, String) {
+    let (authority, focal) = app.authority_and_focal_person().await;
+    let mut m6 = app.m6(&authority, &focal);
+    m6["documents"] = json!([{"title": "Feasibility study", "documentType": "feasibilityStudy", "url": "https://nha.gov.pk/m6.pdf", "language": "en"}]);
+    m6["purpose"] = json!("Complete the Karachi–Peshawar motorway network");
+    let m6 = app.published(&m6).await;
+    let mut resort = app.m6(&authority, &focal);
+    resort["title"] = json!("Keenjhar Lake resort");
+    resort["sectors"] = json!(["cultureSportsAndRecreation"]);
+    resort["engagementModels"] = json!(["ppp", "b2b"]);
+    resort["estimatedCost"] = json!({"amount": "3400000000", "currency": "PKR"});
+    resort["investmentSought"] = json!({"amount": "2040000000.50", "currency": "PKR"});
+    resort["locations"] = json!([{"description": "Keenjhar Lake, Thatta", "region": "Sindh", "coordinates": [[68.05, 24.95]]}]);
+    resort["oc4idsId"] = json!("oc4ids-demo-keenjhar");
+    let resort = app.published(&resort).await;
+    let mut draft = app.m6(&authority, &focal);
+    draft["title"] = json!("=HYPERLINK(\"http://evil\")");
+    app.create("/v1/opportunities", &draft).await;
+    (m6, resort)
+}
+
+async fn export(app: &TestApp, query: &str) -> Value {
+    let response = app
+        .get(&format!("/v1/exports/oc4ids{query}"), As::Anonymous)
+        .await;
+    assert_eq!(response.status(), 200);
+    response.json().await.unwrap()
+}
+
+fn without_volatile(mut package: Value) -> Value {
+    package["publishedDate"] = Value::Null;
+    package["uri"] = Value::Null;
+    for project in package["projects"].as_array_mut().unwrap() {
+        project["updated"] = Value::Null;
+    }
+    package
+}
+
+#[actix_web::test]
+async fn the_export_validates_against_the_oc4ids_schema() {
+    let app = spawn_app().await;
+    catalogue(&app).await;
+    let package = export(&app, "").await;
+    assert_eq!(
+        package["projects"].as_array().unwrap().len(),
+        2,
+        "drafts are not exported"
+    );
+    let m6 = &package["projects"][0];
+    assert_eq!(m6["sector"], json!(["transport", "transport.road"]));
+    assert_eq!(
+        m6["budget"]["amount"],
+        json!({"amount": 1700000000.0, "currency": "USD"})
+    );
+    assert_eq!(m6["parties"][0]["roles"], json!(["publicAuthority"]));
+    assert_eq!(
+        m6["parties"][1]["people"][0]["name"],
+        "Focal Person, Azerbaijan desk"
+    );
+    assert_eq!(m6["locations"][0]["geometry"]["type"], "LineString");
+    assert_eq!(package["projects"][1]["id"], "oc4ids-demo-keenjhar");
+
+    let Ok(dir) = std::env::var("OC4IDS_SCHEMA_DIR") else {
+        eprintln!("skipped schema validation: OC4IDS_SCHEMA_DIR is not set");
+        return;
+    };
+    let read = |name: &str| -> Value {
+        serde_json::from_str(&std::fs::read_to_string(format!("{dir}/{name}")).unwrap()).unwrap()
+    };
+    let registry = jsonschema::Registry::new()
+        .add("https://standard.open-contracting.org/infrastructure/schema/0__9__5/project-schema.json", read("project-schema.json"))
+        .unwrap()
+        .prepare()
+        .unwrap();
+    let validator = jsonschema::options()
+        .with_registry(&registry)
+        .build(&read("project-package-schema.json"))
+        .expect("the package schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(&package)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "invalid OC4IDS: {errors:#?}");
+    println!(
+        "OC4IDS package with {} projects validated against project-package-schema.json 0.9.5",
+        package["projects"].as_array().unwrap().len()
+    );
+}
+
+#[actix_web::test]
+async fn exports_page_with_links_next() {
+    let app = spawn_app().await;
+    catalogue(&app).await;
+    let first = export(&app, "?limit=1").await;
+    assert_eq!(first["projects"].as_array().unwrap().len(), 1);
+    let next = first["links"]["next"].as_str().unwrap().to_owned();
+    assert!(next.starts_with(&app.address), "{next}");
+    let second: Value = app
+        .client
+        .get(&next)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["projects"].as_array().unwrap().len(), 1);
+    assert!(second.get("links").is_none());
+    assert_ne!(first["projects"][0]["id"], second["projects"][0]["id"]);
+    let filtered = export(&app, "?sector=cultureSportsAndRecreation").await;
+    assert_eq!(filtered["projects"][0]["id"], "oc4ids-demo-keenjhar");
+}
+
+#[actix_web::test]
+async fn importing_an_export_into_an_empty_instance_and_exporting_again_yields_the_same_projects() {
+    let source = spawn_app().await;
+    catalogue(&source).await;
+    let package = export(&source, "").await;
+
+    let target = spawn_app().await;
+    let report: Value = target
+        .post(
+            "/v1/imports/oc4ids?publish=true",
+            target.officer(),
+            &package,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (report["created"].clone(), report["rejected"].clone()),
+        (json!(2), json!(0)),
+        "{report}"
+    );
+    let again = export(&target, "").await;
+    assert_eq!(without_volatile(again), without_volatile(package.clone()));
+
+    // Importing its own export changes nothing.
+    let report: Value = source
+        .post(
+            "/v1/imports/oc4ids?publish=true",
+            source.officer(),
+            &package,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["unchanged"], 2, "{report}");
+    let feed: Value = source
+        .get("/v1/events?type=opportunity.updated", source.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(feed["items"].as_array().unwrap().is_empty());
+}
+
+#[actix_web::test]
+async fn an_import_reports_each_project_and_accepts_legacy_statuses() {
+    let app = spawn_app().await;
+    let package = json!({
+        "uri": "https://example.org/package.json", "version": "0.9", "publishedDate": "2025-05-01T00:00:00Z",
+        "publisher": {"name": "Demo publisher"},
+        "projects": [
+            {"id": "oc4ids-demo-bridge", "title": "Indus bridge (demo)", "description": "A completed bridge offered for O&M.",
+             "status": "completed", "sector": ["transport", "transport.road"],
+             "publicAuthority": {"id": "nha", "name": "National Highway Authority"},
+             "parties": [{"id": "nha", "name": "National Highway Authority", "roles": ["publicAuthority"], "address": {"countryName": "Pakistan"}, "identifier": {"scheme": "PK-GOV", "id": "NHA"}}],
+             "investdesk": {"engagementModels": ["concession"], "hostCountry": "PK"}},
+            {"id": "oc4ids-demo-broken", "title": "", "status": "finished", "sector": ["roads"]}
+        ]
+    });
+    let response = app
+        .post("/v1/imports/oc4ids", app.officer(), &package)
+        .await;
+    assert_eq!(response.status(), 200);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["created"], 1);
+    assert_eq!(report["rejected"], 1);
+    assert_eq!(report["results"][1]["status"], "rejected");
+    assert!(
+        report["results"][1]["errors"].as_array().unwrap().len() >= 3,
+        "{report}"
+    );
+    let id = report["results"][0]["opportunityId"].as_str().unwrap();
+    let imported: Value = app
+        .get(&format!("/v1/opportunities/{id}"), app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(imported["projectStatus"], "maintenance");
+    assert_eq!(
+        imported["listingStatus"], "draft",
+        "drafts unless publish=true"
+    );
+    assert_eq!(imported["oc4idsId"], "oc4ids-demo-bridge");
+    let authority = imported["publicAuthorityId"].as_str().unwrap();
+    let party: Value = app
+        .get(&format!("/v1/parties/{authority}"), app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(party["country"], "PK");
+    // Importing again matches the party by its identifier and the project by its id.
+    let report: Value = app
+        .post("/v1/imports/oc4ids", app.officer(), &package)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["unchanged"], 1, "{report}");
+    let parties: Value = app
+        .get("/v1/parties?includeTotal=true", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(parties["totalCount"], 1);
+
+    problem(
+        app.post(
+            "/v1/imports/oc4ids",
+            app.officer(),
+            &json!({"projects": []}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    problem(
+        app.post("/v1/imports/oc4ids", As::Anonymous, &package)
+            .await,
+        401,
+    )
+    .await;
+}
+
+#[actix_web::test]
+async fn the_csv_export_parses_back_with_codes_and_titles() {
+    let app = spawn_app().await;
+    let (m6, _) = catalogue(&app).await;
+    let response = app
+        .get("/v1/exports/opportunities.csv?sort=title", As::Anonymous)
+        .await;
+    assert_eq!(response.status(), 200);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let text = response.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().unwrap().clone();
+    let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 2, "anonymous callers get published ones");
+    let column = |row: &csv::StringRecord, name: &str| {
+        row[headers.iter().position(|h| h == name).unwrap()].to_owned()
+    };
+    let road = rows.iter().find(|r| column(r, "id") == m6).unwrap();
+    assert_eq!(column(road, "sectors"), "transport.road");
+    assert_eq!(column(road, "sectorTitles"), "Road transport");
+    assert_eq!(column(road, "engagementModels"), "g2g; ppp");
+    assert_eq!(column(road, "hostCountryName"), "Pakistan");
+    assert_eq!(column(road, "estimatedCostAmount"), "1700000000.00");
+
+    let officer = app
+        .get("/v1/exports/opportunities.csv", app.officer())
+        .await
+        .text()
+        .await
+        .unwrap();
+    let mut reader = csv::Reader::from_reader(officer.as_bytes());
+    let titles: Vec<String> = reader.records().map(|r| r.unwrap()[1].to_owned()).collect();
+    assert_eq!(titles.len(), 3);
+    assert!(
+        titles.contains(&"'=HYPERLINK(\"http://evil\")".to_owned()),
+        "formula cells are neutralised: {titles:?}"
+    );
+    problem(
+        app.get("/v1/exports/opportunities.csv?limit=5", As::Anonymous)
+            .await,
+        400,
+    )
+    .await;
+}
