@@ -51,6 +51,16 @@ enum Command {
     ApiKeys(ApiKeyCommand),
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
+    /// Load data: the demo set, or synthetic data for benchmarks.
+    #[command(after_help = "Example:\n  investdesk seed --demo")]
+    Seed {
+        #[command(flatten)]
+        database: DatabaseSettings,
+        /// The realistic demo set (M-6, M-9, M-10, Kharian–Rawalpindi, Keenjhar, KP tourism, an energy project,
+        /// BOI, NHA, Azerbaijan, the trilateral initiative, interests at several stages). Running it twice changes nothing.
+        #[arg(long)]
+        demo: bool,
+    },
     /// Export published opportunities.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -214,6 +224,7 @@ fn main() -> ExitCode {
         }
         Command::Healthcheck { listen } => healthcheck(&listen),
         Command::Export(ExportCommand::Oc4ids { database }) => export_oc4ids(&database),
+        Command::Seed { database, demo } => seed(&database, demo),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -297,4 +308,32 @@ fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
         serde_json::to_string_pretty(&package).map_err(|e| e.to_string())?
     );
     Ok(())
+}
+
+fn seed(settings: &DatabaseSettings, demo: bool) -> Result<(), String> {
+    if !demo {
+        return Err("say what to seed: --demo".into());
+    }
+    let db = open(settings)?;
+    let state = services::AppState::new(db, services::webhooks::DeliverySettings::default())
+        .map_err(|e| e.to_string())?;
+    actix_web::rt::System::new().block_on(async move {
+        eprintln!("seeding the demo set …");
+        let report = services::seed::demo(&state)
+            .await
+            .map_err(|e| e.to_string())?;
+        if report.already_present {
+            eprintln!("the demo set is already there; nothing changed");
+        } else {
+            eprintln!(
+                "created {} parties, {} people, {} initiatives, {} opportunities, {} interests",
+                report.parties,
+                report.people,
+                report.initiatives,
+                report.opportunities,
+                report.interests
+            );
+        }
+        Ok(())
+    })
 }

@@ -76,6 +76,7 @@ impl Application {
                 message: e.to_string(),
             })
         })?);
+        telemetry::prometheus();
         let document = openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&document));
         let cors_origins = settings.cors_origins.clone();

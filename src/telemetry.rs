@@ -36,6 +36,25 @@ pub fn init(format: LogFormat) {
     };
 }
 
+static PROMETHEUS: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
+    std::sync::OnceLock::new();
+
+/// The process's Prometheus recorder, installed on first use.
+pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
+    PROMETHEUS.get_or_init(|| {
+        metrics_exporter_prometheus::PrometheusBuilder::new()
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full("http_request_duration_seconds".into()),
+                &[
+                    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+                ],
+            )
+            .expect("bucket list is not empty")
+            .install_recorder()
+            .expect("no other metrics recorder is installed")
+    })
+}
+
 /// What every part of a request's handling may need to know about the request itself.
 #[derive(Debug, Clone, Default)]
 pub struct RequestContext {
@@ -116,7 +135,12 @@ pub async fn request_middleware(
         .get::<AuthenticatedKey>()
         .map(|k| k.0.clone())
         .unwrap_or_default();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let latency_ms = elapsed * 1000.0;
+    let labels = [("method", method.to_string()), ("route", route.clone())];
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
+    metrics::counter!("http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
     tracing::info!(
         request_id = %id,
         method = %method,

@@ -28,6 +28,7 @@ use crate::error::AppError;
 pub fn routes(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .service(health::get_metrics)
         .service(
             scope::scope("/v1/codelists")
                 .service(codelists::list_codelists)

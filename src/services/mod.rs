@@ -10,6 +10,7 @@ pub mod interests;
 pub mod opportunities;
 pub mod parties;
 pub mod people;
+pub mod seed;
 pub mod stats;
 pub mod webhooks;
 

@@ -465,3 +465,8 @@ async fn send(
         })?;
     Ok(response.status().as_u16())
 }
+
+/// Deliveries waiting to be sent.
+pub async fn backlog(state: &AppState) -> Result<i64, AppError> {
+    state.db.run(|conn| Ok(store::backlog(conn)?)).await
+}

@@ -313,6 +313,13 @@ async fn each_role_may_do_exactly_what_the_design_says() {
         ),
         (
             Method::GET,
+            "/metrics",
+            "/metrics".into(),
+            None,
+            [200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
             "/v1/events",
             "/v1/events".into(),
             None,

@@ -9,6 +9,7 @@ mod helpers;
 mod initiatives;
 mod integration;
 mod interests;
+mod operations;
 mod opportunities;
 mod pagination;
 mod parties;
