@@ -18,7 +18,7 @@ RUN groupadd --system --gid 10001 investdesk \
     && useradd --system --uid 10001 --gid investdesk --home-dir /data --shell /usr/sbin/nologin investdesk \
     && mkdir -p /data && chown investdesk:investdesk /data
 COPY --from=build /src/target/release/investdesk /usr/local/bin/investdesk
-USER investdesk:investdesk
+USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
 ENV INVESTDESK_LISTEN=0.0.0.0:8080 \

@@ -19,6 +19,7 @@ use crate::handlers;
         description = "Investment opportunities listed by a government investment agency for foreign investors, and the interest they draw.\n\nAuthenticate with `Authorization: Bearer <key>`. Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`limit`, `cursor`, `nextCursor`, `Link: rel=\"next\"`).",
         license(name = "Apache-2.0", identifier = "Apache-2.0")
     ),
+    servers((url = "/", description = "The server that serves this document")),
     tags(
         (name = "opportunities", description = "Investment opportunities (OC4IDS-aligned projects)"),
         (name = "interests", description = "Expressions of interest and their stages, from `expressed` to `financialClose`"),
@@ -124,14 +125,19 @@ fn add_problem_responses(document: &mut Document) {
         ];
         for (method, operation) in operations {
             let Some(operation) = operation else { continue };
-            let secured = operation.security.as_ref().is_some_and(|s| !s.is_empty());
+            // Operations that accept a key (even optionally) can answer 401; 403 only where a
+            // key is required.
+            let requirements = operation.security.as_deref().unwrap_or_default();
+            let anonymous = Default::default();
+            let accepts_key = requirements.iter().any(|r| r != &anonymous);
+            let needs_key = accepts_key && !requirements.contains(&anonymous);
             let body = matches!(method, "post" | "patch");
-            let mut codes = vec!["500", "503"];
-            if !path.starts_with("/healthz") && !path.starts_with("/readyz") {
-                codes.push("400");
+            let mut codes = vec!["400", "500", "503"];
+            if accepts_key {
+                codes.push("401");
             }
-            if secured {
-                codes.extend(["401", "403"]);
+            if needs_key {
+                codes.push("403");
             }
             if has_id && !path.starts_with("/v1/codelists") {
                 codes.push("404");
@@ -158,6 +164,79 @@ fn add_problem_responses(document: &mut Document) {
     }
 }
 
+/// Gives every merge-patch request body a schema whose properties are all optional (a patch
+/// names only what changes): `<Name>Patch`, derived from the body's own schema so the two agree.
+fn optional_patch_bodies(document: &mut Document) {
+    use utoipa::openapi::schema::Schema;
+    fn patch_of(name: &str, schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) -> Option<String> {
+        let patch_name = format!("{name}Patch");
+        if schemas.contains_key(&patch_name) {
+            return Some(patch_name);
+        }
+        let RefOr::T(schema) = schemas.get(name)?.clone() else { return None };
+        let patched = relax(schema, schemas);
+        schemas.insert(patch_name.clone(), RefOr::T(patched));
+        Some(patch_name)
+    }
+    fn relax(schema: Schema, schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) -> Schema {
+        match schema {
+            Schema::Object(mut object) => {
+                // Absent means unchanged; null clears.
+                object.required.clear();
+                for property in object.properties.values_mut() {
+                    let original = std::mem::replace(property, RefOr::T(Schema::default()));
+                    let nullable = utoipa::openapi::schema::AnyOfBuilder::new()
+                        .item(original)
+                        .item(utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Null));
+                    *property = RefOr::T(Schema::AnyOf(nullable.build()));
+                }
+                Schema::Object(object)
+            }
+            Schema::AllOf(mut all) => {
+                all.items = all
+                    .items
+                    .into_iter()
+                    .map(|item| match item {
+                        RefOr::Ref(r) => {
+                            let name = r.ref_location.rsplit('/').next().unwrap_or_default().to_owned();
+                            match patch_of(&name, schemas) {
+                                Some(patch) => RefOr::Ref(Ref::from_schema_name(patch)),
+                                None => RefOr::Ref(r),
+                            }
+                        }
+                        RefOr::T(inner) => RefOr::T(relax(inner, schemas)),
+                    })
+                    .collect();
+                Schema::AllOf(all)
+            }
+            other => other,
+        }
+    }
+    let Some(components) = document.components.as_mut() else { return };
+    let mut replaced = Vec::new();
+    for item in document.paths.paths.values_mut() {
+        let Some(RefOr::T(body)) = item.patch.as_mut().and_then(|op| op.request_body.as_mut()) else { continue };
+        for content in body.content.values_mut() {
+            let RefOr::T(content) = content else { continue };
+            if let Some(RefOr::Ref(r)) = &content.schema {
+                let name = r.ref_location.rsplit('/').next().unwrap_or_default().to_owned();
+                if let Some(patch) = patch_of(&name, &mut components.schemas) {
+                    content.schema = Some(RefOr::Ref(Ref::from_schema_name(patch)));
+                    replaced.push(name);
+                }
+            }
+        }
+    }
+    // A body schema that only described patches is no longer referenced: drop it.
+    for name in replaced {
+        let reference = format!("\"#/components/schemas/{name}\"");
+        let used = serde_json::to_string(&*document).is_ok_and(|text| text.contains(&reference));
+        if !used && let Some(components) = document.components.as_mut() {
+            components.schemas.remove(&name);
+        }
+    }
+}
+
 /// The complete document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
 pub fn document() -> Document {
     let (_, mut document) = App::new()
@@ -167,6 +246,7 @@ pub fn document() -> Document {
         .split_for_parts();
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_problem_responses(&mut document);
+    optional_patch_bodies(&mut document);
     document
 }
 

@@ -5,6 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::domain::codes::{self, CodeEntry};
+use super::extract::{NoQuery, Query};
 use crate::error::AppError;
 
 /// The names of the available codelists.
@@ -18,10 +19,11 @@ pub struct CodelistIndex {
 /// List the codelist names.
 #[utoipa::path(
     tag = "codelists",
+    security(()),
     responses((status = 200, description = "The codelist names", body = CodelistIndex))
 )]
 #[get("")]
-pub async fn list_codelists() -> HttpResponse {
+pub async fn list_codelists(_: Query<NoQuery>) -> HttpResponse {
     HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=3600"))
         .json(CodelistIndex {
@@ -32,6 +34,7 @@ pub async fn list_codelists() -> HttpResponse {
 /// Get one codelist: every code with its title.
 #[utoipa::path(
     tag = "codelists",
+    security(()),
     params(("name" = String, Path, description = "A codelist name from `GET /v1/codelists`", example = "projectSector")),
     responses(
         (status = 200, description = "The codes and titles", body = Vec<CodeEntry>),
@@ -39,7 +42,7 @@ pub async fn list_codelists() -> HttpResponse {
     )
 )]
 #[get("/{name}")]
-pub async fn get_codelist(name: web::Path<String>) -> Result<HttpResponse, AppError> {
+pub async fn get_codelist(name: web::Path<String>, _: Query<NoQuery>) -> Result<HttpResponse, AppError> {
     let list = codes::codelist(&name).ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=3600"))

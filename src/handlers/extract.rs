@@ -219,6 +219,11 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     }
 }
 
+/// A route that takes no query parameters: any parameter is a 400.
+#[derive(Debug, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoQuery {}
+
 /// Collects every problem with a request body, from field validation and from parsing into
 /// domain values, so that one 422 lists them all.
 #[derive(Debug, Default)]
