@@ -168,17 +168,25 @@ fn add_problem_responses(document: &mut Document) {
 /// names only what changes): `<Name>Patch`, derived from the body's own schema so the two agree.
 fn optional_patch_bodies(document: &mut Document) {
     use utoipa::openapi::schema::Schema;
-    fn patch_of(name: &str, schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) -> Option<String> {
+    fn patch_of(
+        name: &str,
+        schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>,
+    ) -> Option<String> {
         let patch_name = format!("{name}Patch");
         if schemas.contains_key(&patch_name) {
             return Some(patch_name);
         }
-        let RefOr::T(schema) = schemas.get(name)?.clone() else { return None };
+        let RefOr::T(schema) = schemas.get(name)?.clone() else {
+            return None;
+        };
         let patched = relax(schema, schemas);
         schemas.insert(patch_name.clone(), RefOr::T(patched));
         Some(patch_name)
     }
-    fn relax(schema: Schema, schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>) -> Schema {
+    fn relax(
+        schema: Schema,
+        schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>,
+    ) -> Schema {
         match schema {
             Schema::Object(mut object) => {
                 // Absent means unchanged; null clears.
@@ -187,7 +195,10 @@ fn optional_patch_bodies(document: &mut Document) {
                     let original = std::mem::replace(property, RefOr::T(Schema::default()));
                     let nullable = utoipa::openapi::schema::AnyOfBuilder::new()
                         .item(original)
-                        .item(utoipa::openapi::schema::ObjectBuilder::new().schema_type(utoipa::openapi::schema::Type::Null));
+                        .item(
+                            utoipa::openapi::schema::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::Null),
+                        );
                     *property = RefOr::T(Schema::AnyOf(nullable.build()));
                 }
                 Schema::Object(object)
@@ -198,7 +209,12 @@ fn optional_patch_bodies(document: &mut Document) {
                     .into_iter()
                     .map(|item| match item {
                         RefOr::Ref(r) => {
-                            let name = r.ref_location.rsplit('/').next().unwrap_or_default().to_owned();
+                            let name = r
+                                .ref_location
+                                .rsplit('/')
+                                .next()
+                                .unwrap_or_default()
+                                .to_owned();
                             match patch_of(&name, schemas) {
                                 Some(patch) => RefOr::Ref(Ref::from_schema_name(patch)),
                                 None => RefOr::Ref(r),
@@ -212,14 +228,24 @@ fn optional_patch_bodies(document: &mut Document) {
             other => other,
         }
     }
-    let Some(components) = document.components.as_mut() else { return };
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
     let mut replaced = Vec::new();
     for item in document.paths.paths.values_mut() {
-        let Some(RefOr::T(body)) = item.patch.as_mut().and_then(|op| op.request_body.as_mut()) else { continue };
+        let Some(RefOr::T(body)) = item.patch.as_mut().and_then(|op| op.request_body.as_mut())
+        else {
+            continue;
+        };
         for content in body.content.values_mut() {
             let RefOr::T(content) = content else { continue };
             if let Some(RefOr::Ref(r)) = &content.schema {
-                let name = r.ref_location.rsplit('/').next().unwrap_or_default().to_owned();
+                let name = r
+                    .ref_location
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
                 if let Some(patch) = patch_of(&name, &mut components.schemas) {
                     content.schema = Some(RefOr::Ref(Ref::from_schema_name(patch)));
                     replaced.push(name);

@@ -4,8 +4,8 @@ use actix_web::{HttpResponse, get, web};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::domain::codes::{self, CodeEntry};
 use super::extract::{NoQuery, Query};
+use crate::domain::codes::{self, CodeEntry};
 use crate::error::AppError;
 
 /// The names of the available codelists.
@@ -42,7 +42,10 @@ pub async fn list_codelists(_: Query<NoQuery>) -> HttpResponse {
     )
 )]
 #[get("/{name}")]
-pub async fn get_codelist(name: web::Path<String>, _: Query<NoQuery>) -> Result<HttpResponse, AppError> {
+pub async fn get_codelist(
+    name: web::Path<String>,
+    _: Query<NoQuery>,
+) -> Result<HttpResponse, AppError> {
     let list = codes::codelist(&name).ok_or(AppError::NotFound)?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "public, max-age=3600"))

@@ -37,7 +37,10 @@ pub async fn healthz(_: Query<NoQuery>) -> HttpResponse {
     )
 )]
 #[get("/readyz")]
-pub async fn readyz(state: web::Data<AppState>, _: Query<NoQuery>) -> Result<HttpResponse, AppError> {
+pub async fn readyz(
+    state: web::Data<AppState>,
+    _: Query<NoQuery>,
+) -> Result<HttpResponse, AppError> {
     crate::services::check_ready(&state).await?;
     Ok(HttpResponse::Ok().json(HealthResponse { status: "ok" }))
 }
