@@ -183,15 +183,55 @@ fn optional_patch_bodies(document: &mut Document) {
         schemas.insert(patch_name.clone(), RefOr::T(patched));
         Some(patch_name)
     }
+    /// Points a property at the patch version of the object schema it refers to (enums and
+    /// arrays stay as they are: arrays are replaced whole by a merge patch).
+    fn nested_patch(
+        property: &mut RefOr<Schema>,
+        schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>,
+    ) {
+        let is_object =
+            |name: &str, schemas: &std::collections::BTreeMap<String, RefOr<Schema>>| matches!(schemas.get(name), Some(RefOr::T(Schema::Object(o))) if o.enum_values.is_none() && !o.properties.is_empty());
+        match property {
+            RefOr::Ref(r) => {
+                let name = r
+                    .ref_location
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                if is_object(&name, schemas)
+                    && let Some(patch) = patch_of(&name, schemas)
+                {
+                    *r = Ref::from_schema_name(patch);
+                }
+            }
+            RefOr::T(Schema::OneOf(one)) => {
+                for item in one.items.iter_mut() {
+                    nested_patch(item, schemas);
+                }
+            }
+            RefOr::T(Schema::AnyOf(any)) => {
+                for item in any.items.iter_mut() {
+                    nested_patch(item, schemas);
+                }
+            }
+            _ => {}
+        }
+    }
     fn relax(
         schema: Schema,
         schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>,
     ) -> Schema {
         match schema {
             Schema::Object(mut object) => {
-                // Absent means unchanged; null clears.
-                object.required.clear();
-                for property in object.properties.values_mut() {
+                // Absent means unchanged; null clears (what is not required).
+                let required = std::mem::take(&mut object.required);
+                for (name, property) in object.properties.iter_mut() {
+                    // Nested objects merge too: their fields become optional as well.
+                    nested_patch(property, schemas);
+                    if required.contains(name) {
+                        continue;
+                    }
                     let original = std::mem::replace(property, RefOr::T(Schema::default()));
                     let nullable = utoipa::openapi::schema::AnyOfBuilder::new()
                         .item(original)
@@ -263,6 +303,130 @@ fn optional_patch_bodies(document: &mut Document) {
     }
 }
 
+/// Response schemas that extend a request schema (`PartyResponse` = `PartyInput` + id, …) point
+/// at a `<Name>View` copy without `additionalProperties: false`: unknown fields are refused in
+/// requests, but a response legitimately carries more than the writable fields.
+fn response_views(document: &mut Document) {
+    use utoipa::openapi::schema::Schema;
+    let Some(components) = document.components.as_mut() else {
+        return;
+    };
+    let names: Vec<String> = components
+        .schemas
+        .keys()
+        .filter(|n| n.ends_with("Response"))
+        .cloned()
+        .collect();
+    for name in names {
+        let Some(RefOr::T(Schema::AllOf(mut all))) = components.schemas.get(&name).cloned() else {
+            continue;
+        };
+        for item in all.items.iter_mut() {
+            let RefOr::Ref(r) = item else { continue };
+            let base = r
+                .ref_location
+                .rsplit('/')
+                .next()
+                .unwrap_or_default()
+                .to_owned();
+            let Some(RefOr::T(Schema::Object(mut object))) = components.schemas.get(&base).cloned()
+            else {
+                continue;
+            };
+            if object.additional_properties.is_none() {
+                continue;
+            }
+            object.additional_properties = None;
+            let view = format!("{base}View");
+            components
+                .schemas
+                .insert(view.clone(), RefOr::T(Schema::Object(object)));
+            *item = RefOr::Ref(Ref::from_schema_name(view));
+        }
+        components
+            .schemas
+            .insert(name, RefOr::T(Schema::AllOf(all)));
+    }
+}
+
+/// Documents what the code enforces on parameters the handlers declare as plain strings: the id
+/// kind of each `{id}` path segment, and each list's sort fields.
+fn parameter_constraints(document: &mut Document) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    for (path, item) in document.paths.paths.iter_mut() {
+        let prefix = crate::handlers::id_prefix_of(path);
+        let sorts = crate::handlers::sort_fields_of(path);
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                let RefOr::T(parameter) = parameter else {
+                    continue;
+                };
+                let pattern = match (&parameter.parameter_in, parameter.name.as_str(), prefix) {
+                    (ParameterIn::Path, "id", Some(prefix)) => {
+                        Some(format!("^{prefix}_[0-9a-z]{{26}}$"))
+                    }
+                    _ => None,
+                };
+                if let Some(pattern) = pattern {
+                    parameter.schema = Some(RefOr::T(Schema::Object(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .pattern(Some(pattern))
+                            .build(),
+                    )));
+                }
+                // A query parameter sent empty is refused (it would read as absent).
+                if matches!(parameter.parameter_in, ParameterIn::Query) {
+                    let target = match parameter.schema.as_mut() {
+                        Some(RefOr::T(Schema::Array(array))) => match &mut array.items {
+                            utoipa::openapi::schema::ArrayItems::RefOrSchema(item) => {
+                                match item.as_mut() {
+                                    RefOr::T(Schema::Object(object)) => Some(object),
+                                    _ => None,
+                                }
+                            }
+                            _ => None,
+                        },
+                        Some(RefOr::T(Schema::Object(object))) => Some(object),
+                        _ => None,
+                    };
+                    if let Some(object) = target
+                        && object.enum_values.is_none()
+                        && matches!(
+                            &object.schema_type,
+                            utoipa::openapi::schema::SchemaType::Type(Type::String)
+                        )
+                        && object.min_length.is_none()
+                    {
+                        object.min_length = Some(1);
+                    }
+                }
+                if parameter.name == "sort" && !sorts.is_empty() {
+                    let values: Vec<String> = sorts
+                        .iter()
+                        .flat_map(|s| [s.to_string(), format!("-{s}")])
+                        .collect();
+                    parameter.schema = Some(RefOr::T(Schema::Object(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .enum_values(Some(values))
+                            .build(),
+                    )));
+                }
+            }
+        }
+    }
+}
+
 /// The complete document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
 pub fn document() -> Document {
     let (_, mut document) = App::new()
@@ -273,6 +437,8 @@ pub fn document() -> Document {
     document.info.version = env!("CARGO_PKG_VERSION").to_owned();
     add_problem_responses(&mut document);
     optional_patch_bodies(&mut document);
+    response_views(&mut document);
+    parameter_constraints(&mut document);
     document
 }
 

@@ -29,7 +29,10 @@ fn position(o: &Opportunity) -> Position {
     tag = "exchange",
     params(OpportunityListQuery),
     security((), ("bearerAuth" = [])),
-    responses((status = 200, description = "An OC4IDS project package", body = Object, content_type = "application/json"))
+    responses(
+        (status = 200, description = "An OC4IDS project package", body = Object, content_type = "application/json"),
+        (status = 409, description = "No published opportunity matches (a package needs at least one project)", body = crate::error::Problem, content_type = "application/problem+json"),
+    )
 )]
 #[get("/oc4ids")]
 pub async fn export_oc4ids(
@@ -96,6 +99,16 @@ pub struct ImportQuery {
     pub publish: bool,
 }
 
+/// An OC4IDS 0.9 project package (only `projects` is read; see the OC4IDS schema for the rest).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+pub struct ProjectPackage {
+    /// OC4IDS projects; each needs at least `id`, `title`, `description`, `status`, `sector`,
+    /// and `investdesk.engagementModels`.
+    #[schema(min_items = 1, value_type = Vec<Object>)]
+    projects: Vec<serde_json::Value>,
+}
+
 /// What an import did.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportReport {
@@ -112,7 +125,7 @@ pub struct ImportReport {
 #[utoipa::path(
     tag = "exchange",
     params(ImportQuery),
-    request_body(content = Object, description = "An OC4IDS 0.9 project package"),
+    request_body(content = ProjectPackage, description = "An OC4IDS 0.9 project package"),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "What happened to each project", body = ImportReport))
 )]

@@ -208,6 +208,23 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
+        // An empty value (`?updatedSince=`) would silently read as "absent"; say so instead.
+        let empty: Vec<String> = url::form_urlencoded::parse(request.query_string().as_bytes())
+            .filter(|(_, v)| v.is_empty())
+            .map(|(k, _)| k.into_owned())
+            .collect();
+        if !empty.is_empty() {
+            return std::future::ready(Err(AppError::BadRequest {
+                detail: format!(
+                    "Query parameters without a value: {}; leave them out instead.",
+                    empty.join(", ")
+                ),
+                errors: empty
+                    .into_iter()
+                    .map(|k| FieldError::new(k, "has an empty value"))
+                    .collect(),
+            }));
+        }
         std::future::ready(
             serde_html_form::from_str::<T>(request.query_string())
                 .map(Query)

@@ -127,7 +127,7 @@ crate::list_query!(
     /// Paging of initiatives (sort: `createdAt`, `updatedAt`, `name`).
     InitiativeListQuery {});
 
-const SORTS: &[(&str, InitiativeSort)] = &[
+pub(crate) const SORTS: &[(&str, InitiativeSort)] = &[
     ("createdAt", InitiativeSort::Created),
     ("updatedAt", InitiativeSort::Updated),
     ("name", InitiativeSort::Name),

@@ -295,7 +295,7 @@ crate::list_query!(
     /// Paging of a timeline.
     TimelineQuery {});
 
-const SORTS: &[(&str, InterestSort)] = &[
+pub(crate) const SORTS: &[(&str, InterestSort)] = &[
     ("createdAt", InterestSort::Created),
     ("updatedAt", InterestSort::Updated),
     ("stageChangedAt", InterestSort::StageChanged),

@@ -106,6 +106,42 @@ pub fn routes(cfg: &mut ServiceConfig) {
         );
 }
 
+/// The id kind in the `{id}` segment of a documented path.
+pub fn id_prefix_of(path: &str) -> Option<&'static str> {
+    use crate::domain::ids::*;
+    let resource = path.trim_start_matches("/v1/").split('/').next()?;
+    Some(match resource {
+        "opportunities" => OpportunityId::PREFIX,
+        "parties" => PartyId::PREFIX,
+        "people" => PersonId::PREFIX,
+        "initiatives" => InitiativeId::PREFIX,
+        "interests" => InterestId::PREFIX,
+        "webhooks" => WebhookId::PREFIX,
+        "api-keys" => ApiKeyId::PREFIX,
+        _ => return None,
+    })
+}
+
+/// The sort fields a documented list path accepts.
+pub fn sort_fields_of(path: &str) -> Vec<&'static str> {
+    fn names<S>(sorts: &[(&'static str, S)]) -> Vec<&'static str> {
+        sorts.iter().map(|(n, _)| *n).collect()
+    }
+    match path {
+        "/v1/opportunities" | "/v1/exports/oc4ids" | "/v1/exports/opportunities.csv" => {
+            names(opportunities::SORTS)
+        }
+        "/v1/parties" => names(parties::SORTS),
+        "/v1/people" => names(people::SORTS),
+        "/v1/initiatives" => names(initiatives::SORTS),
+        "/v1/interests" | "/v1/opportunities/{id}/interests" => names(interests::SORTS),
+        "/v1/interests/{id}/events" => vec!["occurredAt"],
+        "/v1/webhooks" | "/v1/api-keys" => vec!["createdAt"],
+        "/v1/webhooks/{id}/deliveries" => vec!["attemptedAt"],
+        _ => Vec::new(),
+    }
+}
+
 /// The documented paths and their methods, to tell an unknown path (404) from a known path
 /// asked with the wrong method (405 with `Allow`).
 pub struct RouteTable {

@@ -231,7 +231,7 @@ PartyListQuery {
     country: Option<String>,
 });
 
-const SORTS: &[(&str, PartySort)] = &[
+pub(crate) const SORTS: &[(&str, PartySort)] = &[
     ("createdAt", PartySort::Created),
     ("updatedAt", PartySort::Updated),
     ("name", PartySort::Name),
@@ -276,6 +276,7 @@ pub async fn list_parties(
     request: HttpRequest,
     query: Query<PartyListQuery>,
 ) -> Result<HttpResponse, AppError> {
+    caller.require_key()?;
     let q = query.0;
     let paging = Paging::new(
         &request,

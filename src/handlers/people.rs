@@ -118,7 +118,7 @@ PersonListQuery {
     party_id: Option<String>,
 });
 
-const SORTS: &[(&str, PersonSort)] = &[
+pub(crate) const SORTS: &[(&str, PersonSort)] = &[
     ("createdAt", PersonSort::Created),
     ("updatedAt", PersonSort::Updated),
     ("name", PersonSort::Name),

@@ -286,6 +286,20 @@ pub async fn import(
             "the package has no projects",
         ));
     }
+    let not_objects: Vec<crate::error::FieldError> = projects
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.is_object())
+        .map(|(i, _)| {
+            crate::error::FieldError::new(
+                format!("/projects/{i}"),
+                "must be an OC4IDS project object",
+            )
+        })
+        .collect();
+    if !not_objects.is_empty() {
+        return Err(AppError::invalid(not_objects));
+    }
     let mut results = Vec::with_capacity(projects.len());
     for (index, project) in projects.into_iter().enumerate() {
         let id = project

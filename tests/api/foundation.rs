@@ -122,6 +122,8 @@ async fn bad_query_parameters_are_400_problems() {
         "/v1/opportunities?minInvestment=5",
         "/v1/opportunities?eoiDeadlineBefore=2027-02-30",
         "/v1/opportunities?api_key=idk_abc",
+        "/v1/opportunities?updatedSince=",
+        "/healthz?verbose=1",
     ] {
         problem(app.get(path, As::Anonymous).await, 400).await;
     }
