@@ -52,6 +52,8 @@ struct OpportunityRow {
     updated_at: NaiveDateTime,
     published_at: Option<NaiveDateTime>,
     version: i32,
+    /// Derived from `listing_status` for the public catalogue's index (see migration 5).
+    is_public: i32,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -113,6 +115,7 @@ impl OpportunityRow {
             updated_at: opportunity.updated_at,
             published_at: opportunity.data.published_at,
             version: opportunity.version,
+            is_public: i32::from(opportunity.data.status.is_public()),
         }
     }
 
@@ -210,9 +213,25 @@ fn like_pattern(word: &str) -> String {
 
 fn filtered(filter: &OpportunityFilter) -> opportunities::BoxedQuery<'static, MultiBackend> {
     let mut query = opportunities::table.into_boxed();
-    if !filter.listing_statuses.is_empty() {
-        let statuses: Vec<&str> = filter.listing_statuses.iter().map(|s| s.as_str()).collect();
-        query = query.filter(opportunities::listing_status.eq_any(statuses));
+    let public: Vec<ListingStatus> = ListingStatus::ALL
+        .iter()
+        .copied()
+        .filter(|s| s.is_public())
+        .collect();
+    let mut requested = filter.listing_statuses.clone();
+    requested.sort_by_key(|s| s.as_str());
+    requested.dedup();
+    match requested.as_slice() {
+        [] => {}
+        // The public catalogue: one indexed value instead of a list.
+        statuses if statuses.len() == public.len() && statuses.iter().all(|s| s.is_public()) => {
+            query = query.filter(opportunities::is_public.eq(1));
+        }
+        [one] => query = query.filter(opportunities::listing_status.eq(one.as_str())),
+        statuses => {
+            let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+            query = query.filter(opportunities::listing_status.eq_any(statuses));
+        }
     }
     if !filter.sectors.is_empty() {
         let values: Vec<String> = filter.sectors.iter().map(|s| s.to_string()).collect();

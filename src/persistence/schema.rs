@@ -93,6 +93,7 @@ diesel::table! {
         updated_at -> Timestamp,
         published_at -> Nullable<Timestamp>,
         version -> Integer,
+        is_public -> Integer,
     }
 }
 

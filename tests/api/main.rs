@@ -6,6 +6,7 @@ mod api_keys;
 mod exchange;
 mod foundation;
 mod helpers;
+mod indexes;
 mod initiatives;
 mod integration;
 mod interests;
