@@ -52,14 +52,19 @@ enum Command {
     /// Print the OpenAPI document (as committed in openapi/openapi.json).
     Openapi,
     /// Load data: the demo set, or synthetic data for benchmarks.
-    #[command(after_help = "Example:\n  investdesk seed --demo")]
+    #[command(
+        after_help = "Examples:\n  investdesk seed --demo\n  investdesk seed --synthetic 100000 --database-url sqlite://bench.db"
+    )]
     Seed {
         #[command(flatten)]
         database: DatabaseSettings,
         /// The realistic demo set (M-6, M-9, M-10, Kharian–Rawalpindi, Keenjhar, KP tourism, an energy project,
         /// BOI, NHA, Azerbaijan, the trilateral initiative, interests at several stages). Running it twice changes nothing.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "synthetic")]
         demo: bool,
+        /// N synthetic opportunities (with N/10 parties, 2N interests, N/2 events) for benchmarks.
+        #[arg(long, value_name = "N")]
+        synthetic: Option<usize>,
     },
     /// Export published opportunities.
     #[command(subcommand)]
@@ -224,7 +229,11 @@ fn main() -> ExitCode {
         }
         Command::Healthcheck { listen } => healthcheck(&listen),
         Command::Export(ExportCommand::Oc4ids { database }) => export_oc4ids(&database),
-        Command::Seed { database, demo } => seed(&database, demo),
+        Command::Seed {
+            database,
+            demo,
+            synthetic,
+        } => seed(&database, demo, synthetic),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -310,11 +319,34 @@ fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
     Ok(())
 }
 
-fn seed(settings: &DatabaseSettings, demo: bool) -> Result<(), String> {
-    if !demo {
-        return Err("say what to seed: --demo".into());
-    }
+fn seed(settings: &DatabaseSettings, demo: bool, synthetic: Option<usize>) -> Result<(), String> {
     let db = open(settings)?;
+    if let Some(n) = synthetic {
+        let started = std::time::Instant::now();
+        let mut conn = db.get().map_err(|e| e.to_string())?;
+        let report = services::seed::synthetic(&mut conn, n, |done, total| {
+            let width = 40;
+            let filled = done * width / total.max(1);
+            eprint!(
+                "\r[{}{}] {done}/{total} opportunities",
+                "#".repeat(filled),
+                " ".repeat(width - filled)
+            );
+        })
+        .map_err(|e| e.to_string())?;
+        eprintln!(
+            "\nwrote {} opportunities, {} parties, {} interests, {} events in {:.1} s",
+            report.opportunities,
+            report.parties,
+            report.interests,
+            report.events,
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    if !demo {
+        return Err("say what to seed: --demo or --synthetic N".into());
+    }
     let state = services::AppState::new(db, services::webhooks::DeliverySettings::default())
         .map_err(|e| e.to_string())?;
     actix_web::rt::System::new().block_on(async move {

@@ -123,3 +123,24 @@ pub fn get(conn: &mut DbConnection, seq: i64) -> QueryResult<Option<Event>> {
         .map(into_event)
         .transpose()
 }
+
+/// Appends many events at once (bulk loads), in the given order.
+pub fn append_many(conn: &mut DbConnection, items: &[NewEvent]) -> QueryResult<()> {
+    let rows: Vec<_> = items
+        .iter()
+        .map(|e| {
+            (
+                events::id.eq(EventId::generate().to_string()),
+                events::kind.eq(e.kind),
+                events::subject_id.eq(e.subject_id.clone()),
+                events::audience.eq(e.audience.as_str()),
+                events::data.eq(e.data.to_string()),
+                events::occurred_at.eq(e.occurred_at),
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(1000) {
+        crate::insert_batch!(conn, events::table, chunk)?;
+    }
+    Ok(())
+}

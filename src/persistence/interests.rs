@@ -15,7 +15,7 @@ use crate::domain::stages::Stage;
 use crate::persistence::api_keys::corrupt;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = interests, treat_none_as_null = true)]
+#[diesel(table_name = interests, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct InterestRow {
     id: String,
     opportunity_id: String,
@@ -201,6 +201,15 @@ fn with_co_investors(
             row.into_domain(mine)
         })
         .collect()
+}
+
+/// Inserts many rows in batches (bulk loads; no consortium members or co-investors).
+pub fn insert_many(conn: &mut DbConnection, items: &[Interest]) -> QueryResult<()> {
+    let rows: Vec<InterestRow> = items.iter().map(InterestRow::from_domain).collect();
+    for chunk in rows.chunks(500) {
+        crate::insert_batch!(conn, interests::table, chunk)?;
+    }
+    Ok(())
 }
 
 pub fn insert(conn: &mut DbConnection, interest: &Interest) -> QueryResult<()> {

@@ -339,6 +339,23 @@ pub fn now() -> chrono::NaiveDateTime {
     Utc::now().naive_utc().trunc_subsecs(6)
 }
 
+/// Inserts rows in one multi-row statement per chunk (bulk loads). Each backend takes the batch
+/// natively; `MultiConnection` has no batch insert of its own.
+#[macro_export]
+macro_rules! insert_batch {
+    ($conn:expr, $table:expr, $rows:expr) => {{
+        use diesel::RunQueryDsl;
+        match $conn {
+            $crate::persistence::DbConnection::Sqlite(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+            $crate::persistence::DbConnection::Postgres(c) => {
+                diesel::insert_into($table).values($rows).execute(c)
+            }
+        }
+    }};
+}
+
 /// A trivial round trip to the database.
 pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
     conn.ping()

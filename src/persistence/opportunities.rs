@@ -22,7 +22,7 @@ pub const ENGAGEMENT_MODEL: &str = "engagementModel";
 const PARTNER_COUNTRY: &str = "partnerCountry";
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = opportunities, treat_none_as_null = true)]
+#[diesel(table_name = opportunities, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct OpportunityRow {
     id: String,
     title: String,
@@ -317,6 +317,41 @@ fn replace_facets(conn: &mut DbConnection, opportunity: &Opportunity) -> QueryRe
                 opportunity_facets::opportunity_id.eq(id),
             ))
             .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Inserts many opportunities and their facets in batches (bulk loads).
+pub fn insert_many(conn: &mut DbConnection, items: &[Opportunity]) -> QueryResult<()> {
+    let rows: Vec<OpportunityRow> = items.iter().map(OpportunityRow::from_domain).collect();
+    for chunk in rows.chunks(500) {
+        crate::insert_batch!(conn, opportunities::table, chunk)?;
+    }
+    let mut facets = Vec::new();
+    for o in items {
+        let d = &o.data.data;
+        let mut own: BTreeSet<(&str, String)> = BTreeSet::new();
+        for sector in &d.sectors {
+            for code in sector.with_ancestors() {
+                own.insert((SECTOR, code));
+            }
+        }
+        for model in &d.engagement_models {
+            own.insert((ENGAGEMENT_MODEL, model.as_str().to_owned()));
+        }
+        for country in &d.partner_countries {
+            own.insert((PARTNER_COUNTRY, country.to_string()));
+        }
+        for (facet, value) in own {
+            facets.push((
+                opportunity_facets::facet.eq(facet),
+                opportunity_facets::value.eq(value),
+                opportunity_facets::opportunity_id.eq(o.id.to_string()),
+            ));
+        }
+    }
+    for chunk in facets.chunks(3000) {
+        crate::insert_batch!(conn, opportunity_facets::table, chunk)?;
     }
     Ok(())
 }

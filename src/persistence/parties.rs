@@ -12,7 +12,7 @@ use crate::domain::parties::{ContactPoint, Identifier, Party, PartyData};
 use crate::persistence::api_keys::corrupt;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = parties, treat_none_as_null = true)]
+#[diesel(table_name = parties, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct PartyRow {
     id: String,
     name: String,
@@ -150,6 +150,15 @@ fn with_members(conn: &mut DbConnection, rows: Vec<PartyRow>) -> QueryResult<Vec
             row.into_domain(mine)
         })
         .collect()
+}
+
+/// Inserts many rows in batches (bulk loads; no consortium members or co-investors).
+pub fn insert_many(conn: &mut DbConnection, items: &[Party]) -> QueryResult<()> {
+    let rows: Vec<PartyRow> = items.iter().map(PartyRow::from_domain).collect();
+    for chunk in rows.chunks(500) {
+        crate::insert_batch!(conn, parties::table, chunk)?;
+    }
+    Ok(())
 }
 
 pub fn insert(conn: &mut DbConnection, party: &Party) -> QueryResult<()> {

@@ -10,7 +10,7 @@ use crate::domain::ids::{PartyId, PersonId};
 use crate::domain::people::{Person, PersonData};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = people, treat_none_as_null = true)]
+#[diesel(table_name = people, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct PersonRow {
     id: String,
     party_id: String,
@@ -76,6 +76,15 @@ fn filtered(filter: &PersonFilter) -> people::BoxedQuery<'static, MultiBackend> 
         query = query.filter(people::party_id.eq(party.to_string()));
     }
     query
+}
+
+/// Inserts many rows in batches (bulk loads; no consortium members or co-investors).
+pub fn insert_many(conn: &mut DbConnection, items: &[Person]) -> QueryResult<()> {
+    let rows: Vec<PersonRow> = items.iter().map(PersonRow::from_domain).collect();
+    for chunk in rows.chunks(500) {
+        crate::insert_batch!(conn, people::table, chunk)?;
+    }
+    Ok(())
 }
 
 pub fn insert(conn: &mut DbConnection, person: &Person) -> QueryResult<()> {

@@ -144,3 +144,70 @@ async fn the_demo_set_tells_the_story_and_loading_it_twice_changes_nothing() {
         .unwrap();
     assert_eq!(catalogue["published"], 6);
 }
+
+#[actix_web::test]
+async fn synthetic_data_loads_in_bulk_and_serves_like_any_other() {
+    let app = spawn_app().await;
+    let db = investdesk::persistence::Database::open(
+        app.db.url(),
+        &investdesk::config::DatabaseSettings::for_url(app.db.url()).pool_options(),
+    )
+    .unwrap();
+    let mut conn = db.get().unwrap();
+    let mut calls = 0;
+    let report = investdesk::services::seed::synthetic(&mut conn, 3000, |_, _| calls += 1).unwrap();
+    assert_eq!(
+        (
+            report.opportunities,
+            report.parties,
+            report.interests,
+            report.events
+        ),
+        (3000, 300, 6000, 1500)
+    );
+    assert_eq!(calls, 2, "progress after each batch of 2000");
+    let all: Value = app
+        .get("/v1/opportunities?includeTotal=true", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["totalCount"], 3000);
+    let public: Value = app
+        .get(
+            "/v1/opportunities?includeTotal=true&sector=transport&limit=100",
+            As::Anonymous,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert!(public["totalCount"].as_i64().unwrap() > 100);
+    assert!(
+        public["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|o| o["listingStatus"] == "published" || o["listingStatus"] == "closed")
+    );
+    let interests: Value = app
+        .get("/v1/interests?includeTotal=true", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(interests["totalCount"], 6000);
+    let stats: Value = app
+        .get("/v1/stats/pipeline", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let total: i64 = stats["byStage"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["count"].as_i64().unwrap())
+        .sum();
+    assert_eq!(total, 6000);
+}
