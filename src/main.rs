@@ -385,29 +385,46 @@ fn seed(settings: &DatabaseSettings, demo: bool, synthetic: Option<usize>) -> Re
 fn bench_db(settings: &DatabaseSettings, seconds: u64) -> Result<(), String> {
     use diesel::RunQueryDsl;
     use investdesk::domain::codes::{EngagementModel, ListingStatus, SectorCode};
-    use investdesk::persistence::opportunities::{self as store, OpportunityFilter, OpportunitySort};
+    use investdesk::persistence::opportunities::{
+        self as store, OpportunityFilter, OpportunitySort,
+    };
     use std::time::{Duration, Instant};
     let db = open(settings)?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
     let window = Duration::from_secs(seconds);
-    let page = |after| PageRequest { sort: OpportunitySort::Created, descending: false, after, limit: 20 };
-    let ids: Vec<_> = store::list(&mut conn, &OpportunityFilter::default(), &PageRequest { limit: 1000, ..page(None) })
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .map(|o| o.id)
-        .collect();
+    let page = |after| PageRequest {
+        sort: OpportunitySort::Created,
+        descending: false,
+        after,
+        limit: 20,
+    };
+    let ids: Vec<_> = store::list(
+        &mut conn,
+        &OpportunityFilter::default(),
+        &PageRequest {
+            limit: 1000,
+            ..page(None)
+        },
+    )
+    .map_err(|e| e.to_string())?
+    .into_iter()
+    .map(|o| o.id)
+    .collect();
     if ids.is_empty() {
         return Err("no opportunities: seed first".into());
     }
-    let measure = |name: &str, conn: &mut investdesk::persistence::DbConnection, f: &mut dyn FnMut(&mut investdesk::persistence::DbConnection, usize)| {
-        let started = Instant::now();
-        let mut n = 0;
-        while started.elapsed() < window {
-            f(conn, n);
-            n += 1;
-        }
-        println!("{name} {:.0}", n as f64 / started.elapsed().as_secs_f64());
-    };
+    let measure =
+        |name: &str,
+         conn: &mut investdesk::persistence::DbConnection,
+         f: &mut dyn FnMut(&mut investdesk::persistence::DbConnection, usize)| {
+            let started = Instant::now();
+            let mut n = 0;
+            while started.elapsed() < window {
+                f(conn, n);
+                n += 1;
+            }
+            println!("{name} {:.0}", n as f64 / started.elapsed().as_secs_f64());
+        };
     measure("db_get_by_id", &mut conn, &mut |c, i| {
         let _ = store::get(c, &ids[i % ids.len()]);
     });
@@ -420,14 +437,21 @@ fn bench_db(settings: &DatabaseSettings, seconds: u64) -> Result<(), String> {
     measure("db_filtered_page", &mut conn, &mut |c, _| {
         let _ = store::list(c, &filter, &page(None));
     });
-    diesel::sql_query("CREATE TABLE IF NOT EXISTS bench_commits (id BIGINT PRIMARY KEY, v TEXT NOT NULL)")
-        .execute(&mut *conn)
-        .map_err(|e| e.to_string())?;
+    diesel::sql_query(
+        "CREATE TABLE IF NOT EXISTS bench_commits (id BIGINT PRIMARY KEY, v TEXT NOT NULL)",
+    )
+    .execute(&mut *conn)
+    .map_err(|e| e.to_string())?;
     measure("db_durable_commit", &mut conn, &mut |c, i| {
         let _ = investdesk::persistence::write_transaction(c, |c| {
-            diesel::sql_query(format!("INSERT INTO bench_commits (id, v) VALUES ({i}, 'x')")).execute(c)
+            diesel::sql_query(format!(
+                "INSERT INTO bench_commits (id, v) VALUES ({i}, 'x')"
+            ))
+            .execute(c)
         });
     });
-    diesel::sql_query("DROP TABLE bench_commits").execute(&mut *conn).map_err(|e| e.to_string())?;
+    diesel::sql_query("DROP TABLE bench_commits")
+        .execute(&mut *conn)
+        .map_err(|e| e.to_string())?;
     Ok(())
 }

@@ -192,13 +192,17 @@ pub enum OpportunitySort {
     Title,
 }
 
-/// Ids of opportunities with any of `values` for `facet` (a subselect on the facet index).
-macro_rules! facet_ids {
+/// Whether the opportunity of the outer query has any of `values` for `facet`: a correlated
+/// EXISTS probed on the facet key, so a page walks opportunities in index order and stops after
+/// `limit` matches instead of first collecting every opportunity of a broad sector.
+macro_rules! has_facet {
     ($facet:expr, $values:expr) => {
-        opportunity_facets::table
-            .filter(opportunity_facets::facet.eq($facet))
-            .filter(opportunity_facets::value.eq_any($values))
-            .select(opportunity_facets::opportunity_id)
+        diesel::dsl::exists(
+            opportunity_facets::table
+                .filter(opportunity_facets::facet.eq($facet))
+                .filter(opportunity_facets::value.eq_any($values))
+                .filter(opportunity_facets::opportunity_id.eq(opportunities::id)),
+        )
     };
 }
 
@@ -235,7 +239,7 @@ fn filtered(filter: &OpportunityFilter) -> opportunities::BoxedQuery<'static, Mu
     }
     if !filter.sectors.is_empty() {
         let values: Vec<String> = filter.sectors.iter().map(|s| s.to_string()).collect();
-        query = query.filter(opportunities::id.eq_any(facet_ids!(SECTOR, values)));
+        query = query.filter(has_facet!(SECTOR, values));
     }
     if !filter.engagement_models.is_empty() {
         let values: Vec<String> = filter
@@ -243,12 +247,10 @@ fn filtered(filter: &OpportunityFilter) -> opportunities::BoxedQuery<'static, Mu
             .iter()
             .map(|m| m.as_str().to_owned())
             .collect();
-        query = query.filter(opportunities::id.eq_any(facet_ids!(ENGAGEMENT_MODEL, values)));
+        query = query.filter(has_facet!(ENGAGEMENT_MODEL, values));
     }
     if let Some(country) = &filter.partner_country {
-        query = query.filter(
-            opportunities::id.eq_any(facet_ids!(PARTNER_COUNTRY, vec![country.to_string()])),
-        );
+        query = query.filter(has_facet!(PARTNER_COUNTRY, vec![country.to_string()]));
     }
     if !filter.project_statuses.is_empty() {
         let values: Vec<String> = filter

@@ -6,7 +6,11 @@ use diesel::{Connection, RunQueryDsl};
 use crate::helpers::{TestDb, spawn_app};
 
 /// The shapes of the list queries the service sends (keyset pages, the public catalogue).
-const QUERIES: [(&str, &str); 7] = [
+const QUERIES: [(&str, &str); 8] = [
+    (
+        "public catalogue of a sector and engagement model",
+        "SELECT id FROM opportunities WHERE is_public = 1 AND EXISTS (SELECT 1 FROM opportunity_facets f WHERE f.facet = 'sector' AND f.value IN ('transport') AND f.opportunity_id = opportunities.id) AND EXISTS (SELECT 1 FROM opportunity_facets f WHERE f.facet = 'engagementModel' AND f.value IN ('g2g') AND f.opportunity_id = opportunities.id) ORDER BY id LIMIT 21",
+    ),
     (
         "public catalogue by id",
         "SELECT id FROM opportunities WHERE is_public = 1 AND id > 'opp_0' ORDER BY id LIMIT 21",
