@@ -7,10 +7,10 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::auth::Caller;
-use super::extract::{Json, Problems, Query, from_value};
+use super::extract::{Json, Problems, Query};
 use super::pagination::Paging;
 use super::parties::optional_id;
-use super::{created, if_match, merge_patch, path_id, single, utc};
+use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::codes::CountryCode;
 use crate::domain::ids::{InitiativeId, PartyId, PersonId};
 use crate::domain::initiatives::{Initiative, InitiativeData};
@@ -254,9 +254,7 @@ pub async fn update_initiative(
     let patch = body.into_inner();
     let initiative =
         services::initiatives::update(&state, &caller, id, if_match(&request), move |current| {
-            let current = serde_json::to_value(InitiativeInput::from(&current.data))
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            from_value::<InitiativeInput>(merge_patch(current, patch)?)?.parse()
+            apply_patch(&InitiativeInput::from(&current.data), patch)?.parse()
         })
         .await?;
     Ok(single(

@@ -7,11 +7,11 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::auth::Caller;
-use super::extract::{Json, Problems, Query, from_value};
+use super::extract::{Json, Problems, Query};
 use super::opportunities::{MoneyDto, money};
 use super::pagination::Paging;
 use super::parties::optional_id;
-use super::{created, if_match, merge_patch, path_id, single, utc};
+use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::codes::{EngagementModel, Role};
 use crate::domain::ids::{InterestId, OpportunityId, PartyId, PersonId};
 use crate::domain::interests::{Interest, InterestChanges, InterestEvent, NewInterest};
@@ -533,9 +533,7 @@ pub async fn update_interest(
     let patch = body.into_inner();
     let interest =
         services::interests::update(&state, &caller, id, if_match(&request), move |current| {
-            let current = serde_json::to_value(InterestUpdate::of(current))
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            from_value::<InterestUpdate>(merge_patch(current, patch)?)?.parse()
+            apply_patch(&InterestUpdate::of(current), patch)?.parse()
         })
         .await?;
     Ok(single(

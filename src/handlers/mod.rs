@@ -299,6 +299,15 @@ pub fn path_id<T>(text: &str, parse: fn(&str) -> Option<T>) -> Result<T, AppErro
 /// Fields the server sets; a client that sends them is told so.
 const READ_ONLY: [&str; 5] = ["id", "createdAt", "updatedAt", "version", "publishedAt"];
 
+/// The writable fields `current` becomes under a merge patch, read back as strictly as a body.
+pub fn apply_patch<T: Serialize + serde::de::DeserializeOwned>(
+    current: &T,
+    patch: serde_json::Value,
+) -> Result<T, AppError> {
+    let current = serde_json::to_value(current).map_err(|e| AppError::internal(e.to_string()))?;
+    extract::from_value(merge_patch(current, patch)?)
+}
+
 /// Applies a JSON Merge Patch (RFC 7396) to `current`, refusing read-only fields.
 pub fn merge_patch(
     mut current: serde_json::Value,

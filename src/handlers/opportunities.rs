@@ -8,10 +8,10 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::auth::Caller;
-use super::extract::{Json, Problems, Query, from_value};
+use super::extract::{Json, Problems, Query};
 use super::pagination::Paging;
 use super::parties::{optional_id, web_url};
-use super::{created, if_match, merge_patch, path_id, single, utc};
+use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::codes::{
     CountryCode, CurrencyCode, DocumentType, EngagementModel, ListingStatus, PppModel,
     ProjectStatus, ProjectType, SectorCode,
@@ -782,9 +782,7 @@ pub async fn update_opportunity(
         };
     let opportunity =
         services::opportunities::update(&state, &caller, id, if_match(&request), move |current| {
-            let current = serde_json::to_value(OpportunityInput::from(&current.data.data))
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            let data = from_value::<OpportunityInput>(merge_patch(current, patch)?)?.parse()?;
+            let data = apply_patch(&OpportunityInput::from(&current.data.data), patch)?.parse()?;
             Ok((data, status))
         })
         .await?;

@@ -8,9 +8,9 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::auth::Caller;
-use super::extract::{Json, Problems, Query, from_value};
+use super::extract::{Json, Problems, Query};
 use super::pagination::Paging;
-use super::{created, if_match, merge_patch, path_id, single, utc};
+use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::codes::{CountryCode, PartyKind};
 use crate::domain::ids::{PartyId, PersonId};
 use crate::domain::parties::{ContactPoint, Identifier, Party, PartyData};
@@ -383,9 +383,7 @@ pub async fn update_party(
     let patch = body.into_inner();
     let party =
         services::parties::update(&state, &caller, id, if_match(&request), move |current| {
-            let current = serde_json::to_value(PartyInput::from(&current.data))
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            from_value::<PartyInput>(merge_patch(current, patch)?)?.parse()
+            apply_patch(&PartyInput::from(&current.data), patch)?.parse()
         })
         .await?;
     Ok(single(

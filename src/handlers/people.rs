@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::auth::Caller;
-use super::extract::{Json, Problems, Query, from_value};
+use super::extract::{Json, Problems, Query};
 use super::pagination::Paging;
-use super::{created, if_match, merge_patch, path_id, single, utc};
+use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::ids::{PartyId, PersonId};
 use crate::domain::people::{Person, PersonData};
 use crate::error::AppError;
@@ -262,9 +262,7 @@ pub async fn update_person(
     let patch = body.into_inner();
     let person =
         services::people::update(&state, &caller, id, if_match(&request), move |current| {
-            let current = serde_json::to_value(PersonInput::from(&current.data))
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            from_value::<PersonInput>(merge_patch(current, patch)?)?.parse()
+            apply_patch(&PersonInput::from(&current.data), patch)?.parse()
         })
         .await?;
     Ok(single(

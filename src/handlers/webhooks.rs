@@ -7,9 +7,9 @@ use utoipa::ToSchema;
 use validator::Validate;
 
 use super::auth::Caller;
-use super::extract::{Json, Problems, Query, from_value};
+use super::extract::{Json, Problems, Query};
 use super::pagination::Paging;
-use super::{created, if_match, merge_patch, path_id, single, utc};
+use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::ids::WebhookId;
 use crate::domain::webhooks::Webhook;
 use crate::error::AppError;
@@ -258,9 +258,7 @@ pub async fn update_webhook(
     let patch = body.into_inner();
     let webhook =
         services::webhooks::update(&state, &caller, id, if_match(&request), move |current| {
-            let current = serde_json::to_value(WebhookResponse::of(current, false).fields)
-                .map_err(|e| AppError::internal(e.to_string()))?;
-            from_value::<WebhookInput>(merge_patch(current, patch)?)?.parse()
+            apply_patch(&WebhookResponse::of(current, false).fields, patch)?.parse()
         })
         .await?;
     Ok(single(
