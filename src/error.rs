@@ -123,6 +123,24 @@ impl AppError {
         }
     }
 
+    /// The closest problem for a status produced outside our handlers (actix's own answers).
+    pub fn for_status(status: StatusCode) -> AppError {
+        match status {
+            StatusCode::NOT_FOUND => AppError::RouteNotFound,
+            StatusCode::UNAUTHORIZED => AppError::Unauthorized,
+            StatusCode::FORBIDDEN => AppError::Forbidden("This request is not allowed.".into()),
+            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge {
+                limit: crate::handlers::extract::JSON_LIMIT,
+            },
+            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType {
+                expected: "application/json",
+            },
+            StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable("upstream 503".into()),
+            s if s.is_server_error() => AppError::internal(format!("unhandled {s}")),
+            _ => AppError::bad_request("The request could not be understood."),
+        }
+    }
+
     /// The stable machine-readable code of this error.
     pub fn code(&self) -> &'static str {
         match self {

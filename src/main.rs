@@ -383,7 +383,6 @@ fn seed(settings: &DatabaseSettings, demo: bool, synthetic: Option<usize>) -> Re
 
 /// Prints `name rate` lines: operations per second of each query shape, straight on the pool.
 fn bench_db(settings: &DatabaseSettings, seconds: u64) -> Result<(), String> {
-    use diesel::RunQueryDsl;
     use investdesk::domain::codes::{EngagementModel, ListingStatus, SectorCode};
     use investdesk::persistence::opportunities::{
         self as store, OpportunityFilter, OpportunitySort,
@@ -437,21 +436,11 @@ fn bench_db(settings: &DatabaseSettings, seconds: u64) -> Result<(), String> {
     measure("db_filtered_page", &mut conn, &mut |c, _| {
         let _ = store::list(c, &filter, &page(None));
     });
-    diesel::sql_query(
-        "CREATE TABLE IF NOT EXISTS bench_commits (id BIGINT PRIMARY KEY, v TEXT NOT NULL)",
-    )
-    .execute(&mut *conn)
-    .map_err(|e| e.to_string())?;
+    use investdesk::persistence::commit_probe;
+    commit_probe::create(&mut conn).map_err(|e| e.to_string())?;
     measure("db_durable_commit", &mut conn, &mut |c, i| {
-        let _ = investdesk::persistence::write_transaction(c, |c| {
-            diesel::sql_query(format!(
-                "INSERT INTO bench_commits (id, v) VALUES ({i}, 'x')"
-            ))
-            .execute(c)
-        });
+        let _ = commit_probe::commit_one(c, i as i64);
     });
-    diesel::sql_query("DROP TABLE bench_commits")
-        .execute(&mut *conn)
-        .map_err(|e| e.to_string())?;
+    commit_probe::remove(&mut conn).map_err(|e| e.to_string())?;
     Ok(())
 }

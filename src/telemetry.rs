@@ -4,7 +4,6 @@ use std::time::Instant;
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, ResponseError};
@@ -168,7 +167,7 @@ fn normalise(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         return response;
     }
     let (request, original) = response.into_parts();
-    let mut replacement = problem_for_status(status).error_response();
+    let mut replacement = AppError::for_status(status).error_response();
     for (name, value) in original.headers() {
         if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
             replacement
@@ -177,24 +176,6 @@ fn normalise(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
         }
     }
     ServiceResponse::new(request, replacement)
-}
-
-/// The closest problem for a status produced outside our handlers.
-fn problem_for_status(status: StatusCode) -> AppError {
-    match status {
-        StatusCode::NOT_FOUND => AppError::RouteNotFound,
-        StatusCode::UNAUTHORIZED => AppError::Unauthorized,
-        StatusCode::FORBIDDEN => AppError::Forbidden("This request is not allowed.".into()),
-        StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge {
-            limit: crate::handlers::extract::JSON_LIMIT,
-        },
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType {
-            expected: "application/json",
-        },
-        StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable("upstream 503".into()),
-        s if s.is_server_error() => AppError::internal(format!("unhandled {s}")),
-        _ => AppError::bad_request("The request could not be understood."),
-    }
 }
 
 /// Marks a request as authenticated by `key_id`, for the log line.
