@@ -46,6 +46,83 @@ impl DatabaseSettings {
     }
 }
 
+/// How much one client may ask of the server, and how long it may take to ask.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LimitSettings {
+    /// Requests per second one client address may make on average (0: no limit).
+    #[arg(long, env = "INVESTDESK_RATE_LIMIT_PER_ADDRESS", default_value_t = 100)]
+    pub rate_limit_per_address: u32,
+    /// Requests one client address may make at once, above its average.
+    #[arg(
+        long,
+        env = "INVESTDESK_RATE_LIMIT_ADDRESS_BURST",
+        default_value_t = 200
+    )]
+    pub rate_limit_address_burst: u32,
+    /// Requests per second one API key may make on average (0: no limit).
+    #[arg(long, env = "INVESTDESK_RATE_LIMIT_PER_KEY", default_value_t = 50)]
+    pub rate_limit_per_key: u32,
+    /// Requests one API key may make at once, above its average.
+    #[arg(long, env = "INVESTDESK_RATE_LIMIT_KEY_BURST", default_value_t = 100)]
+    pub rate_limit_key_burst: u32,
+    /// Failed authentications per minute one client address may make (0: no limit); once
+    /// spent, requests with credentials from that address get 429 until it refills.
+    #[arg(
+        long,
+        env = "INVESTDESK_AUTH_FAILURES_PER_MINUTE",
+        default_value_t = 10
+    )]
+    pub auth_failures_per_minute: u32,
+    /// Reverse proxies whose `X-Forwarded-For` names the client, comma-separated addresses.
+    #[arg(long, env = "INVESTDESK_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// Milliseconds a client has to send a request's headers (then 408 and close).
+    #[arg(long, env = "INVESTDESK_CLIENT_REQUEST_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=300_000))]
+    pub client_request_timeout_ms: u64,
+    /// Milliseconds a client has to send a request's body (then 408).
+    #[arg(long, env = "INVESTDESK_CLIENT_BODY_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
+    pub client_body_timeout_ms: u64,
+    /// Seconds an idle keep-alive connection stays open (0: close after each response).
+    #[arg(long, env = "INVESTDESK_KEEP_ALIVE_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
+    pub keep_alive_secs: u64,
+}
+
+impl Default for LimitSettings {
+    fn default() -> Self {
+        LimitSettings {
+            rate_limit_per_address: 100,
+            rate_limit_address_burst: 200,
+            rate_limit_per_key: 50,
+            rate_limit_key_burst: 100,
+            auth_failures_per_minute: 10,
+            trusted_proxies: Vec::new(),
+            client_request_timeout_ms: 5000,
+            client_body_timeout_ms: 10_000,
+            keep_alive_secs: 5,
+        }
+    }
+}
+
+impl LimitSettings {
+    /// No rate limits (timeouts unchanged): load tests, and test suites that are not about limits.
+    pub fn unlimited(mut self) -> Self {
+        self.rate_limit_per_address = 0;
+        self.rate_limit_per_key = 0;
+        self.auth_failures_per_minute = 0;
+        self
+    }
+
+    pub fn rate_limits(&self) -> crate::services::rate_limit::RateLimits {
+        use crate::services::rate_limit::{Quota, RateLimits};
+        RateLimits::new(
+            Quota::per_second(self.rate_limit_per_address, self.rate_limit_address_burst),
+            Quota::per_second(self.rate_limit_per_key, self.rate_limit_key_burst),
+            Quota::per_minute(self.auth_failures_per_minute, self.auth_failures_per_minute),
+            self.trusted_proxies.clone(),
+        )
+    }
+}
+
 /// Everything `investdesk serve` needs.
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServeSettings {
@@ -70,6 +147,8 @@ pub struct ServeSettings {
     /// Milliseconds before the first webhook retry; each further retry doubles it.
     #[arg(long, env = "INVESTDESK_WEBHOOK_RETRY_BASE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub webhook_retry_base_ms: u64,
+    #[command(flatten)]
+    pub limits: LimitSettings,
 }
 
 impl ServeSettings {
@@ -92,6 +171,7 @@ impl ServeSettings {
             webhook_allow_private: false,
             webhook_poll_ms: 500,
             webhook_retry_base_ms: 2000,
+            limits: LimitSettings::default(),
         }
     }
 }

@@ -80,6 +80,13 @@ pub enum AppError {
         detail: String,
         errors: Vec<FieldError>,
     },
+    /// The client sent more requests than its budget allows; it may retry after `retry_after`
+    /// seconds.
+    #[error("too many requests")]
+    TooManyRequests { retry_after: u64 },
+    /// The client did not send its body in time.
+    #[error("request timeout")]
+    RequestTimeout,
     /// The database is out of reach or saturated; the client should retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
@@ -136,6 +143,7 @@ impl AppError {
                 expected: "application/json",
             },
             StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable("upstream 503".into()),
+            StatusCode::REQUEST_TIMEOUT => AppError::RequestTimeout,
             s if s.is_server_error() => AppError::internal(format!("unhandled {s}")),
             _ => AppError::bad_request("The request could not be understood."),
         }
@@ -156,6 +164,8 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => "payloadTooLarge",
             AppError::UnsupportedMediaType { .. } => "unsupportedMediaType",
             AppError::Unprocessable { .. } => "validationFailed",
+            AppError::TooManyRequests { .. } => "rateLimited",
+            AppError::RequestTimeout => "requestTimeout",
             AppError::Unavailable(_) => "serviceUnavailable",
             AppError::Internal(_) => "internalError",
         }
@@ -175,6 +185,8 @@ impl AppError {
             AppError::PayloadTooLarge { .. } => "Payload too large",
             AppError::UnsupportedMediaType { .. } => "Unsupported media type",
             AppError::Unprocessable { .. } => "Validation failed",
+            AppError::TooManyRequests { .. } => "Too many requests",
+            AppError::RequestTimeout => "Request timeout",
             AppError::Unavailable(_) => "Service unavailable",
             AppError::Internal(_) => "Internal server error",
         }
@@ -205,6 +217,12 @@ impl AppError {
             }
             AppError::UnsupportedMediaType { expected } => {
                 format!("Send the body as {expected}.")
+            }
+            AppError::TooManyRequests { retry_after } => format!(
+                "This client has used its request budget; retry in {retry_after} s (Retry-After)."
+            ),
+            AppError::RequestTimeout => {
+                "The request body did not arrive in time; send it again.".into()
             }
             AppError::Unavailable(_) => {
                 "The service cannot reach its database right now; retry shortly.".into()
@@ -273,6 +291,8 @@ impl ResponseError for AppError {
             AppError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AppError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            AppError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            AppError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -317,6 +337,9 @@ impl ResponseError for AppError {
             }
             AppError::Unavailable(_) => {
                 response.insert_header((header::RETRY_AFTER, "2"));
+            }
+            AppError::TooManyRequests { retry_after } => {
+                response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
             }
             _ => {}
         }

@@ -80,12 +80,18 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
         "PreconditionFailed",
         "If-Match does not match the current ETag",
     ),
+    ("408", "RequestTimeout", "The body did not arrive in time"),
     ("413", "PayloadTooLarge", "The body exceeds 64 KiB"),
     ("415", "UnsupportedMediaType", "The body is not JSON"),
     (
         "422",
         "ValidationFailed",
         "The body is invalid; `errors` lists each field",
+    ),
+    (
+        "429",
+        "TooManyRequests",
+        "Over the client's rate limit; retry after `Retry-After` seconds",
     ),
     (
         "500",
@@ -133,6 +139,10 @@ fn add_problem_responses(document: &mut Document) {
             let needs_key = accepts_key && !requirements.contains(&anonymous);
             let body = matches!(method, "post" | "patch");
             let mut codes = vec!["400", "500", "503"];
+            // Health probes and metrics scrapes are never rate limited.
+            if path.starts_with("/v1/") {
+                codes.push("429");
+            }
             if accepts_key {
                 codes.push("401");
             }
@@ -143,7 +153,7 @@ fn add_problem_responses(document: &mut Document) {
                 codes.push("404");
             }
             if body {
-                codes.extend(["413", "415", "422", "409"]);
+                codes.extend(["408", "413", "415", "422", "409"]);
             }
             if method == "patch" || method == "delete" {
                 codes.extend(["409", "412"]);

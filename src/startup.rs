@@ -1,9 +1,11 @@
 //! Builds the application and binds its listener first, so tests can serve on port 0.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_cors::Cors;
 use actix_web::dev::Server;
+use actix_web::http::KeepAlive;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
 use utoipa_actix_web::AppExt;
@@ -70,12 +72,15 @@ impl Application {
             database = %database.url(),
             "investdesk listening"
         );
-        let state = web::Data::new(AppState::new(database, settings.delivery()).map_err(|e| {
+        let mut state = AppState::new(database, settings.delivery()).map_err(|e| {
             StartError::Database(OpenError::Migrate {
                 url: settings.database.database_url.clone(),
                 message: e.to_string(),
             })
-        })?);
+        })?;
+        state.limits = settings.limits.rate_limits();
+        state.body_timeout = Duration::from_millis(settings.limits.client_body_timeout_ms);
+        let state = web::Data::new(state);
         telemetry::prometheus();
         let document = openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&document));
@@ -102,15 +107,27 @@ impl Application {
             app.service(web::redirect("/docs", "/docs/"))
                 .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
                 .default_service(web::to(handlers::fallback))
+                .wrap(from_fn(handlers::idempotency::middleware))
+                // Over-budget clients are turned away before any other work, with CORS headers
+                // so a browser can read the Retry-After.
+                .wrap(from_fn(handlers::limits::middleware))
+                .wrap(cors)
+                .wrap(from_fn(telemetry::request_middleware))
                 .wrap(
                     actix_web::middleware::DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))
                         .add(("X-Frame-Options", "DENY"))
                         .add(("Referrer-Policy", "no-referrer")),
                 )
-                .wrap(from_fn(handlers::idempotency::middleware))
-                .wrap(cors)
-                .wrap(from_fn(telemetry::request_middleware))
+        })
+        // A client must send its headers in time, and an idle connection does not stay open.
+        .client_request_timeout(Duration::from_millis(
+            settings.limits.client_request_timeout_ms,
+        ))
+        .client_disconnect_timeout(Duration::from_secs(1))
+        .keep_alive(match settings.limits.keep_alive_secs {
+            0 => KeepAlive::Disabled,
+            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
         })
         .listen(listener)
         .map_err(|source| StartError::Listen {

@@ -3,13 +3,16 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use actix_web::dev::Payload;
-use actix_web::http::header;
+use actix_web::http::header::{self, HeaderValue};
 use actix_web::{FromRequest, HttpRequest, web};
 
 pub use crate::domain::access::Caller;
 use crate::error::AppError;
+use crate::handlers::limits;
+use crate::services::rate_limit::retry_after_seconds;
 use crate::services::{self, AppState};
 use crate::telemetry;
 
@@ -23,24 +26,58 @@ impl FromRequest for Caller {
             let Some(value) = request.headers().get(header::AUTHORIZATION) else {
                 return Ok(Caller::Anonymous);
             };
-            let secret = value
-                .to_str()
-                .ok()
-                .and_then(|v| {
-                    let (scheme, token) = v.trim().split_once(' ')?;
-                    scheme
-                        .eq_ignore_ascii_case("bearer")
-                        .then(|| token.trim().to_owned())
-                })
-                .ok_or(AppError::Unauthorized)?;
             let state = request
                 .app_data::<web::Data<AppState>>()
                 .ok_or_else(|| AppError::internal("application state missing"))?;
-            let caller = services::api_keys::authenticate(state, &secret).await?;
+            let limits = &state.limits;
+            let now = Instant::now();
+            // An address that has failed too often is refused before its key is looked at.
+            let address = limits::client_address(state, &request);
+            if let Some(failures) = &limits.auth_failures
+                && let Err(wait) = failures.peek(&address, now)
+            {
+                metrics::counter!("rate_limited_total", "limit" => "authFailures").increment(1);
+                return Err(AppError::TooManyRequests {
+                    retry_after: retry_after_seconds(wait),
+                });
+            }
+            let caller = match authenticate(state, value).await {
+                Ok(caller) => caller,
+                Err(AppError::Unauthorized) => {
+                    if let Some(failures) = &limits.auth_failures {
+                        let _ = failures.check(&address, now);
+                    }
+                    return Err(AppError::Unauthorized);
+                }
+                Err(other) => return Err(other),
+            };
+            if let (Some(per_key), Some(id)) = (&limits.per_key, caller.key_id())
+                && let Err(wait) = per_key.check(&id.to_string(), Instant::now())
+            {
+                metrics::counter!("rate_limited_total", "limit" => "key").increment(1);
+                return Err(AppError::TooManyRequests {
+                    retry_after: retry_after_seconds(wait),
+                });
+            }
             if let Some(id) = caller.key_id() {
                 telemetry::record_key(&request, id.as_str());
             }
             Ok(caller)
         })
     }
+}
+
+/// The caller named by an `Authorization` header value; any failure is the same 401.
+async fn authenticate(state: &AppState, value: &HeaderValue) -> Result<Caller, AppError> {
+    let secret = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            let (scheme, token) = v.trim().split_once(' ')?;
+            scheme
+                .eq_ignore_ascii_case("bearer")
+                .then(|| token.trim().to_owned())
+        })
+        .ok_or(AppError::Unauthorized)?;
+    services::api_keys::authenticate(state, &secret).await
 }

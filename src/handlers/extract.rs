@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Duration;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -13,6 +14,7 @@ use validator::{ValidationErrors, ValidationErrorsKind};
 
 use crate::domain::ParseError;
 use crate::error::{AppError, FieldError};
+use crate::services::AppState;
 
 /// The largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
@@ -59,6 +61,7 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, 
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
+        let timeout = body_timeout(request);
         Box::pin(async move {
             if !json {
                 return Err(AppError::UnsupportedMediaType {
@@ -68,18 +71,41 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, 
             if declared.is_some_and(|n| n > LIMIT) {
                 return Err(AppError::PayloadTooLarge { limit: LIMIT });
             }
-            let mut body = web::BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk
-                    .map_err(|_| AppError::bad_request("The request body could not be read."))?;
-                if body.len() + chunk.len() > LIMIT {
-                    return Err(AppError::PayloadTooLarge { limit: LIMIT });
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = read_body(&mut payload, LIMIT, timeout).await?;
             parse_json(&body).map(Json)
         })
     }
+}
+
+/// How long a client of this server may take to send a body.
+pub fn body_timeout(request: &HttpRequest) -> Duration {
+    request
+        .app_data::<web::Data<AppState>>()
+        .map_or(Duration::from_secs(10), |state| state.body_timeout)
+}
+
+/// Reads a whole body of at most `limit` bytes that must arrive within `timeout`, so a slow
+/// client cannot hold a connection's task (or the memory it buffers) for long.
+pub async fn read_body(
+    payload: &mut Payload,
+    limit: usize,
+    timeout: Duration,
+) -> Result<web::Bytes, AppError> {
+    let read = async {
+        let mut body = web::BytesMut::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|_| AppError::bad_request("The request body could not be read."))?;
+            if body.len() + chunk.len() > limit {
+                return Err(AppError::PayloadTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body.freeze())
+    };
+    actix_web::rt::time::timeout(timeout, read)
+        .await
+        .map_err(|_| AppError::RequestTimeout)?
 }
 
 /// Parses JSON text: a syntax error is a 400; a value of the wrong shape, or text with control
@@ -91,7 +117,27 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
             describe_serde(&e)
         ))
     })?;
+    let depth = depth_of(&value);
+    if depth > MAX_DEPTH {
+        return Err(AppError::bad_request(format!(
+            "The body nests {depth} levels deep; at most {MAX_DEPTH} are accepted."
+        )));
+    }
     from_value(value)
+}
+
+/// The deepest nesting of arrays and objects a body may have (no document of ours needs more
+/// than a few levels; serde_json itself stops at 128).
+pub const MAX_DEPTH: usize = 32;
+
+/// How deeply arrays and objects nest in `value` (a scalar is 0).
+fn depth_of(value: &serde_json::Value) -> usize {
+    use serde_json::Value;
+    match value {
+        Value::Array(items) => 1 + items.iter().map(depth_of).max().unwrap_or(0),
+        Value::Object(fields) => 1 + fields.values().map(depth_of).max().unwrap_or(0),
+        _ => 0,
+    }
 }
 
 /// Deserializes an already parsed JSON value strictly, as [`parse_json`] does.
@@ -379,6 +425,23 @@ mod tests {
     fn status_and_detail(error: AppError) -> (u16, String) {
         use actix_web::ResponseError;
         (error.status_code().as_u16(), format!("{error:?}"))
+    }
+
+    #[test]
+    fn bodies_nested_deeper_than_the_limit_are_400() {
+        let nested = |n: usize| format!("{}{}", "[".repeat(n), "]".repeat(n));
+        let ok = parse_json::<serde_json::Value>(nested(MAX_DEPTH).as_bytes());
+        assert!(ok.is_ok());
+        let (status, detail) = status_and_detail(
+            parse_json::<serde_json::Value>(nested(MAX_DEPTH + 1).as_bytes()).unwrap_err(),
+        );
+        assert_eq!(status, 400);
+        assert!(detail.contains("33 levels"), "{detail}");
+        // Far beyond: serde_json's own recursion limit answers, still a 400.
+        let (status, _) = status_and_detail(
+            parse_json::<serde_json::Value>(nested(10_000).as_bytes()).unwrap_err(),
+        );
+        assert_eq!(status, 400);
     }
 
     #[test]

@@ -8,10 +8,10 @@ use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
+use crate::handlers::extract::{body_timeout, read_body};
 use crate::persistence::idempotency::REQUEST_CLAIM;
 use crate::services::AppState;
 use crate::services::idempotency::{self, Begin};
@@ -74,24 +74,12 @@ pub async fn middleware(
         .map(|v| hex(&Sha256::digest(v.as_bytes())))
         .unwrap_or_else(|| "anonymous".to_owned());
 
-    let mut body = web::BytesMut::new();
     let mut payload = request.take_payload();
-    while let Some(chunk) = payload.next().await {
-        let Ok(chunk) = chunk else {
-            return Ok(problem(
-                request,
-                AppError::bad_request("The request body could not be read."),
-            ));
-        };
-        if body.len() + chunk.len() > MAX_BODY {
-            return Ok(problem(
-                request,
-                AppError::PayloadTooLarge { limit: MAX_BODY },
-            ));
-        }
-        body.extend_from_slice(&chunk);
-    }
-    let body = body.freeze();
+    let timeout = body_timeout(request.request());
+    let body = match read_body(&mut payload, MAX_BODY, timeout).await {
+        Ok(body) => body,
+        Err(error) => return Ok(problem(request, error)),
+    };
     let mut hasher = Sha256::new();
     hasher.update(request.path().as_bytes());
     hasher.update(b"?");

@@ -11,6 +11,7 @@ pub mod health;
 pub mod idempotency;
 pub mod initiatives;
 pub mod interests;
+pub mod limits;
 pub mod opportunities;
 pub mod pagination;
 pub mod parties;

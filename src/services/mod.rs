@@ -10,6 +10,7 @@ pub mod interests;
 pub mod opportunities;
 pub mod parties;
 pub mod people;
+pub mod rate_limit;
 pub mod seed;
 pub mod stats;
 pub mod webhooks;
@@ -23,6 +24,10 @@ pub struct AppState {
     pub db: Database,
     pub cursors: CursorCodec,
     pub delivery: webhooks::DeliverySettings,
+    /// Rate limits (off until the server sets them).
+    pub limits: rate_limit::RateLimits,
+    /// How long a client may take to send a request body.
+    pub body_timeout: std::time::Duration,
 }
 
 impl AppState {
@@ -36,6 +41,8 @@ impl AppState {
             db,
             cursors: CursorCodec::new(key.as_bytes()),
             delivery,
+            limits: rate_limit::RateLimits::off(),
+            body_timeout: std::time::Duration::from_secs(10),
         })
     }
 }

@@ -103,6 +103,8 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeSettings)) -> TestApp 
     let db = TestDb::create();
     let mut settings = ServeSettings::new(db.url(), "127.0.0.1:0");
     settings.workers = Some(2);
+    // Tests send far faster than any client; the suites about limits set their own.
+    settings.limits = settings.limits.clone().unlimited();
     adjust(&mut settings);
     let app = Application::build(settings).expect("server builds");
     let address = format!("http://127.0.0.1:{}", app.port());
@@ -416,6 +418,7 @@ impl Receiver {
 pub async fn spawn_instance(db: &TestDb, adjust: impl FnOnce(&mut ServeSettings)) -> String {
     let mut settings = ServeSettings::new(db.url(), "127.0.0.1:0");
     settings.workers = Some(1);
+    settings.limits = settings.limits.clone().unlimited();
     adjust(&mut settings);
     let app = Application::build(settings).expect("second instance builds");
     let address = format!("http://127.0.0.1:{}", app.port());

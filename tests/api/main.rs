@@ -10,6 +10,7 @@ mod indexes;
 mod initiatives;
 mod integration;
 mod interests;
+mod limits;
 mod operations;
 mod opportunities;
 mod pagination;
