@@ -373,7 +373,7 @@ impl From<DieselError> for AppError {
 /// Messages of errors that go away on retry: SQLite lock contention past the busy timeout,
 /// PostgreSQL timeouts, deadlocks and lost connections.
 fn is_transient(message: &str) -> bool {
-    const TRANSIENT: [&str; 7] = [
+    const TRANSIENT: [&str; 13] = [
         "database is locked",
         "database table is locked",
         "canceling statement due to statement timeout",
@@ -381,6 +381,12 @@ fn is_transient(message: &str) -> bool {
         "deadlock detected",
         "server closed the connection",
         "terminating connection",
+        "no connection to the server",
+        "connection to server was lost",
+        "could not send data to server",
+        "could not receive data from server",
+        "the database system is shutting down",
+        "the database system is starting up",
     ];
     TRANSIENT.iter().any(|t| message.contains(t))
 }

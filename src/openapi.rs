@@ -437,6 +437,123 @@ fn parameter_constraints(document: &mut Document) {
     }
 }
 
+/// The id kind of each property that references another resource, by property name.
+fn reference_prefix(property: &str) -> Option<&'static str> {
+    use crate::domain::ids::*;
+    Some(match property {
+        "partyId" | "leadPartyId" | "publicAuthorityId" | "coInvestorIds" | "memberIds" => {
+            PartyId::PREFIX
+        }
+        "focalPersonId" | "contactPersonId" | "assigneeId" => PersonId::PREFIX,
+        "initiativeId" => InitiativeId::PREFIX,
+        "opportunityId" => OpportunityId::PREFIX,
+        _ => return None,
+    })
+}
+
+/// Documents what the code enforces on fields the DTOs declare as plain strings or pairs: the id
+/// kind of each reference, the event types a webhook may name, and `[longitude, latitude]`
+/// points of exactly two numbers. Every string and array a client sends is then bounded.
+fn field_constraints(document: &mut Document) {
+    use utoipa::openapi::schema::{ArrayItems, Object, Schema, SchemaType, Type};
+
+    fn item_object(items: &mut ArrayItems) -> Option<&mut Object> {
+        match items {
+            ArrayItems::RefOrSchema(item) => match item.as_mut() {
+                RefOr::T(Schema::Object(object)) => Some(object),
+                _ => None,
+            },
+            ArrayItems::False => None,
+        }
+    }
+
+    /// Constrains the property `name` (in a merge-patch schema, each branch of its `anyOf`).
+    fn constrain(name: &str, property: &mut Schema) {
+        let pattern = reference_prefix(name).map(|p| format!("^{p}_[0-9a-z]{{26}}$"));
+        match property {
+            Schema::Object(field)
+                if pattern.is_some()
+                    && !matches!(field.schema_type, SchemaType::Type(Type::Null)) =>
+            {
+                field.pattern = pattern
+            }
+            Schema::Array(list) => {
+                if let Some(field) = item_object(&mut list.items) {
+                    if pattern.is_some() {
+                        field.pattern = pattern;
+                    } else if name == "eventTypes" {
+                        field.enum_values = Some(
+                            crate::domain::events::EVENT_TYPES
+                                .iter()
+                                .map(|(t, _)| (*t).into())
+                                .collect(),
+                        );
+                    }
+                }
+                if let ArrayItems::RefOrSchema(item) = &mut list.items
+                    && let RefOr::T(Schema::Array(pair)) = item.as_mut()
+                    && pair.max_items.is_none()
+                {
+                    pair.min_items = Some(2);
+                    pair.max_items = Some(2);
+                }
+            }
+            Schema::AnyOf(any) => {
+                for branch in any.items.iter_mut() {
+                    if let RefOr::T(branch) = branch {
+                        constrain(name, branch);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn visit(schema: &mut Schema) {
+        match schema {
+            Schema::Object(object) => {
+                for (name, property) in object.properties.iter_mut() {
+                    let RefOr::T(property) = property else {
+                        continue;
+                    };
+                    constrain(name, property);
+                    visit(property);
+                }
+            }
+            Schema::Array(list) => {
+                if let ArrayItems::RefOrSchema(item) = &mut list.items
+                    && let RefOr::T(inner) = item.as_mut()
+                {
+                    visit(inner);
+                }
+            }
+            Schema::AllOf(all) => {
+                for part in all.items.iter_mut() {
+                    if let RefOr::T(part) = part {
+                        visit(part);
+                    }
+                }
+            }
+            Schema::AnyOf(any) => {
+                for part in any.items.iter_mut() {
+                    if let RefOr::T(part) = part {
+                        visit(part);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    if let Some(components) = document.components.as_mut() {
+        for schema in components.schemas.values_mut() {
+            if let RefOr::T(schema) = schema {
+                visit(schema);
+            }
+        }
+    }
+}
+
 /// The complete document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
 pub fn document() -> Document {
     let (_, mut document) = App::new()
@@ -449,6 +566,7 @@ pub fn document() -> Document {
     optional_patch_bodies(&mut document);
     response_views(&mut document);
     parameter_constraints(&mut document);
+    field_constraints(&mut document);
     document
 }
 

@@ -105,7 +105,7 @@ pub struct ImportQuery {
 pub struct ProjectPackage {
     /// OC4IDS projects; each needs at least `id`, `title`, `description`, `status`, `sector`,
     /// and `investdesk.engagementModels`.
-    #[schema(min_items = 1, value_type = Vec<Object>)]
+    #[schema(min_items = 1, max_items = 1000, value_type = Vec<Object>)]
     projects: Vec<serde_json::Value>,
 }
 

@@ -14,6 +14,7 @@ use validator::{ValidationErrors, ValidationErrorsKind};
 
 use crate::domain::ParseError;
 use crate::error::{AppError, FieldError};
+use crate::handlers::auth::Caller;
 use crate::services::AppState;
 
 /// The largest JSON body accepted.
@@ -62,17 +63,35 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, 
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         let timeout = body_timeout(request);
+        // Who is asking comes before what they sent: every route with a body needs a key, so a
+        // caller without a valid one learns nothing from validation.
+        let anonymous = !request.headers().contains_key(header::AUTHORIZATION);
+        let request = request.clone();
         Box::pin(async move {
-            if !json {
-                return Err(AppError::UnsupportedMediaType {
-                    expected: "application/json",
-                });
+            if anonymous {
+                return Err(AppError::Unauthorized);
             }
-            if declared.is_some_and(|n| n > LIMIT) {
-                return Err(AppError::PayloadTooLarge { limit: LIMIT });
+            let parsed = async {
+                if !json {
+                    return Err(AppError::UnsupportedMediaType {
+                        expected: "application/json",
+                    });
+                }
+                if declared.is_some_and(|n| n > LIMIT) {
+                    return Err(AppError::PayloadTooLarge { limit: LIMIT });
+                }
+                let body = read_body(&mut payload, LIMIT, timeout).await?;
+                parse_json(&body)
             }
-            let body = read_body(&mut payload, LIMIT, timeout).await?;
-            parse_json(&body).map(Json)
+            .await;
+            match parsed {
+                Ok(value) => Ok(Json(value)),
+                // A refused key outranks a refused body.
+                Err(error) => match Caller::from_request(&request, &mut Payload::None).await {
+                    Err(unauthenticated) => Err(unauthenticated),
+                    Ok(_) => Err(error),
+                },
+            }
         })
     }
 }

@@ -277,7 +277,11 @@ impl Database {
             let mut conn = pool
                 .get()
                 .map_err(|e| AppError::Unavailable(e.to_string()))?;
-            idempotency::with_claim(claim, || work(&mut conn))
+            let result = idempotency::with_claim(claim, || work(&mut conn));
+            if matches!(result, Err(AppError::Unavailable(_))) {
+                discard_if_lost(&mut conn);
+            }
+            result
         })
         .await
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
@@ -290,6 +294,17 @@ impl Database {
             state.connections - state.idle_connections,
             state.idle_connections,
         )
+    }
+}
+
+/// After an error that says the server went away, marks a PostgreSQL connection broken so the
+/// pool drops it instead of handing it to the next request (it checks connections only by their
+/// transaction state, to spare a round trip per request).
+fn discard_if_lost(conn: &mut DbConnection) {
+    use diesel::connection::{Connection, TransactionManager};
+    if matches!(conn, DbConnection::Postgres(_)) {
+        <<DbConnection as Connection>::TransactionManager as TransactionManager<DbConnection>>::transaction_manager_status_mut(conn)
+            .set_in_error();
     }
 }
 

@@ -267,6 +267,9 @@ fn import_one(
 
 /// Imports a package project by project, each in its own transaction: one bad project does
 /// not stop the others.
+/// The most projects one import takes (each is its own transaction).
+pub const MAX_IMPORT_PROJECTS: usize = 1000;
+
 pub async fn import(
     state: &AppState,
     caller: &Caller,
@@ -284,6 +287,12 @@ pub async fn import(
         return Err(AppError::invalid_field(
             "/projects",
             "the package has no projects",
+        ));
+    }
+    if projects.len() > MAX_IMPORT_PROJECTS {
+        return Err(AppError::invalid_field(
+            "/projects",
+            format!("at most {MAX_IMPORT_PROJECTS} projects per package; split it"),
         ));
     }
     let not_objects: Vec<crate::error::FieldError> = projects

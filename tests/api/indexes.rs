@@ -104,5 +104,5 @@ async fn every_common_list_query_is_served_by_an_index_in_order() {
             }
         }
     }
-    println!("EXPLAIN: {checked} list query shapes served by indexes in order");
+    report!("EXPLAIN: {checked} list query shapes served by indexes in order");
 }

@@ -66,7 +66,7 @@ async fn a_client_over_its_address_budget_gets_429_with_retry_after_and_probes_s
         app.get("/v1/opportunities", As::Anonymous).await.status(),
         StatusCode::OK
     );
-    println!("limits: address budget 5, 2 requests refused with 429, probes unaffected");
+    report!("limits: address budget 5, 2 requests refused with 429, probes unaffected");
 }
 
 #[actix_web::test]
@@ -238,7 +238,7 @@ async fn slow_clients_are_cut_off_and_cannot_hold_the_server() {
         .await
         .unwrap();
     assert_eq!(parties["items"].as_array().unwrap().len(), 0);
-    println!(
+    report!(
         "limits: {timed_out} slow clients cut off within {all_cut:?}; 20 other requests served in {served_while_held:?} meanwhile"
     );
 }

@@ -28,6 +28,7 @@ async fn metrics_scrape_with_per_route_figures_after_traffic() {
         .lines()
         .find(|l| {
             l.starts_with("http_requests_total{")
+                && l.contains(r#"method="GET""#)
                 && l.contains(r#"route="/v1/parties/{id}""#)
                 && l.contains(r#"status="200""#)
         })

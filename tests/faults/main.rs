@@ -2,6 +2,15 @@
 //! during a burst of writes (both backends), and PostgreSQL stopped and restarted under load.
 //! Each prints what it injected and verified, for the CI log.
 
+/// Prints a figure for the CI log even when the test passes: the harness captures `print!` and
+/// `eprint!`, not direct writes to stderr.
+macro_rules! report {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -224,7 +233,7 @@ async fn sqlite_busy_past_the_busy_timeout_is_a_503_never_a_500() {
         .map(|p| p["id"].as_str().unwrap().to_owned())
         .collect();
     assert_eq!(ids, [id.unwrap()]);
-    println!(
+    report!(
         "faults: SQLite write lock held past busy_timeout: 1 write answered 503 + Retry-After, 0 x 500, 0 rows changed"
     );
 }
@@ -273,7 +282,7 @@ async fn sigterm_lets_in_flight_requests_finish_before_the_process_exits() {
             .unwrap();
         assert_eq!(response.status(), StatusCode::OK);
     }
-    println!(
+    report!(
         "faults: SIGTERM with {} requests in flight: all answered 201, clean exit, all present after restart",
         created.len()
     );
@@ -364,7 +373,7 @@ async fn kill_9_during_a_burst_of_writes_loses_nothing_acknowledged_on_sqlite() 
     let path = dir.path().join("crash.db").to_string_lossy().into_owned();
     let (requests, verified) = kill_9_during_writes(&path, dir.path()).await;
     sqlite_integrity(&path);
-    println!(
+    report!(
         "faults: SQLite kill -9 after {requests} write requests: {verified} acknowledged writes verified, 0 lost, integrity_check ok"
     );
 }
@@ -378,7 +387,7 @@ async fn kill_9_during_a_burst_of_writes_loses_nothing_acknowledged_on_postgres(
     let dir = tempfile::tempdir().unwrap();
     let (requests, verified) = kill_9_during_writes(&database.url(), dir.path()).await;
     postgres_integrity(&database);
-    println!(
+    report!(
         "faults: PostgreSQL kill -9 after {requests} write requests: {verified} acknowledged writes verified, 0 lost, pg_amcheck clean"
     );
 }
@@ -529,7 +538,7 @@ async fn postgres_stopped_under_load_gives_503s_then_recovers_without_a_restart(
     }
     signal(service.pid(), "TERM");
     assert!(service.exited(Duration::from_secs(10)).await.success());
-    println!(
+    report!(
         "faults: PostgreSQL stopped under load: {} requests, {unavailable} answered 503 + Retry-After, 0 x 500, /readyz 503 while down, recovered {recovered_in:?} after restart with no service restart, {} acknowledged writes verified",
         outcomes.len(),
         acknowledged.len()

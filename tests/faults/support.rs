@@ -64,7 +64,6 @@ pub fn officer_key(url: &str) -> String {
 pub struct Service {
     child: Child,
     pub base: String,
-    pub port: u16,
     pub log: PathBuf,
 }
 
@@ -93,7 +92,6 @@ impl Service {
         Service {
             child,
             base: format!("http://127.0.0.1:{port}"),
-            port,
             log,
         }
     }
@@ -166,6 +164,7 @@ pub struct Postgres {
     bin: PathBuf,
     pub dir: tempfile::TempDir,
     pub port: u16,
+
     /// The postmaster's PID while it runs.
     pid: Option<u32>,
 }
