@@ -68,7 +68,7 @@ impl From<&Money> for MoneyDto {
     }
 }
 
-/// Where the project is.
+/// Where the project is: at least one of a description, a region or coordinates.
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocationDto {
@@ -269,6 +269,15 @@ impl OpportunityInput {
             CountryCode::try_from(self.host_country.clone()),
         );
         for (i, location) in self.locations.iter().enumerate() {
+            if location.description.is_none()
+                && location.region.is_none()
+                && location.coordinates.is_empty()
+            {
+                p.add(
+                    format!("/locations/{i}"),
+                    "a location needs a description, a region or coordinates",
+                );
+            }
             for (j, [lon, lat]) in location.coordinates.iter().enumerate() {
                 if !(-180.0..=180.0).contains(lon) || !(-90.0..=90.0).contains(lat) {
                     p.add(

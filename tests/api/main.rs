@@ -14,6 +14,7 @@ mod api_keys;
 mod exchange;
 mod foundation;
 mod helpers;
+mod hostile;
 mod indexes;
 mod initiatives;
 mod integration;
