@@ -82,6 +82,9 @@ pub struct LimitSettings {
     /// Milliseconds a client has to send a request's body (then 408).
     #[arg(long, env = "INVESTDESK_CLIENT_BODY_TIMEOUT_MS", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(100..=600_000))]
     pub client_body_timeout_ms: u64,
+    /// The largest OC4IDS package `POST /v1/imports/oc4ids` takes, in bytes (other bodies: 64 KiB).
+    #[arg(long, env = "INVESTDESK_IMPORT_LIMIT_BYTES", default_value_t = 4 * 1024 * 1024, value_parser = clap::value_parser!(u64).range(65_536..=268_435_456))]
+    pub import_limit_bytes: u64,
     /// Seconds an idle keep-alive connection stays open (0: close after each response).
     #[arg(long, env = "INVESTDESK_KEEP_ALIVE_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(0..=3600))]
     pub keep_alive_secs: u64,
@@ -98,6 +101,7 @@ impl Default for LimitSettings {
             trusted_proxies: Vec::new(),
             client_request_timeout_ms: 5000,
             client_body_timeout_ms: 10_000,
+            import_limit_bytes: 4 * 1024 * 1024,
             keep_alive_secs: 5,
         }
     }

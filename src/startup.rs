@@ -80,6 +80,8 @@ impl Application {
         })?;
         state.limits = settings.limits.rate_limits();
         state.body_timeout = Duration::from_millis(settings.limits.client_body_timeout_ms);
+        state.import_limit =
+            usize::try_from(settings.limits.import_limit_bytes).unwrap_or(usize::MAX);
         let state = web::Data::new(state);
         telemetry::prometheus();
         let document = openapi::document();

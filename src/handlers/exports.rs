@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::auth::Caller;
-use super::extract::{IMPORT_LIMIT, Json, Query};
+use super::extract::{ImportJson, Query};
 use super::opportunities::{OpportunityListQuery, SORTS};
 use super::pagination::{Paging, next_url, scope_of};
 use crate::domain::codes;
@@ -134,11 +134,10 @@ pub async fn import_oc4ids(
     state: web::Data<AppState>,
     caller: Caller,
     query: Query<ImportQuery>,
-    body: Json<serde_json::Value, IMPORT_LIMIT>,
+    body: ImportJson<serde_json::Value>,
 ) -> Result<HttpResponse, AppError> {
     caller.require_staff()?;
-    let results =
-        services::exchange::import(&state, &caller, body.into_inner(), query.0.publish).await?;
+    let results = services::exchange::import(&state, &caller, body.0, query.0.publish).await?;
     let count = |s: &str| results.iter().filter(|r| r.status == s).count();
     Ok(HttpResponse::Ok().json(ImportReport {
         created: count("created"),

@@ -20,7 +20,7 @@ use crate::services::AppState;
 /// The largest JSON body accepted.
 pub const JSON_LIMIT: usize = 64 * 1024;
 
-/// The largest body an import accepts.
+/// The largest body an import accepts unless configured otherwise.
 pub const IMPORT_LIMIT: usize = 4 * 1024 * 1024;
 
 /// A JSON body: `application/json` or any `application/*+json` (e.g. merge-patch), at most
@@ -55,44 +55,70 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for Json<T, 
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
     fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let json = is_json(request);
-        let declared = request
-            .headers()
-            .get(header::CONTENT_LENGTH)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.parse::<usize>().ok());
-        let mut payload = payload.take();
-        let timeout = body_timeout(request);
-        // Who is asking comes before what they sent: every route with a body needs a key, so a
-        // caller without a valid one learns nothing from validation.
-        let anonymous = !request.headers().contains_key(header::AUTHORIZATION);
-        let request = request.clone();
-        Box::pin(async move {
-            if anonymous {
-                return Err(AppError::Unauthorized);
+        let body = json_body::<T>(request, payload, LIMIT);
+        Box::pin(async move { body.await.map(Json) })
+    }
+}
+
+/// An OC4IDS package body, up to the server's configured import limit (4 MiB by default).
+pub struct ImportJson<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for ImportJson<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(request: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = request
+            .app_data::<web::Data<AppState>>()
+            .map_or(IMPORT_LIMIT, |state| state.import_limit);
+        let body = json_body::<T>(request, payload, limit);
+        Box::pin(async move { body.await.map(ImportJson) })
+    }
+}
+
+/// Reads and parses a JSON body of at most `limit` bytes. Who is asking comes before what they
+/// sent: every route with a body needs a key, so a caller without a valid one learns nothing
+/// from validation.
+fn json_body<T: DeserializeOwned + 'static>(
+    request: &HttpRequest,
+    payload: &mut Payload,
+    limit: usize,
+) -> impl Future<Output = Result<T, AppError>> + 'static {
+    let json = is_json(request);
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let mut payload = payload.take();
+    let timeout = body_timeout(request);
+    let anonymous = !request.headers().contains_key(header::AUTHORIZATION);
+    let request = request.clone();
+    async move {
+        if anonymous {
+            return Err(AppError::Unauthorized);
+        }
+        let parsed = async {
+            if !json {
+                return Err(AppError::UnsupportedMediaType {
+                    expected: "application/json",
+                });
             }
-            let parsed = async {
-                if !json {
-                    return Err(AppError::UnsupportedMediaType {
-                        expected: "application/json",
-                    });
-                }
-                if declared.is_some_and(|n| n > LIMIT) {
-                    return Err(AppError::PayloadTooLarge { limit: LIMIT });
-                }
-                let body = read_body(&mut payload, LIMIT, timeout).await?;
-                parse_json(&body)
+            if declared.is_some_and(|n| n > limit) {
+                return Err(AppError::PayloadTooLarge { limit });
             }
-            .await;
-            match parsed {
-                Ok(value) => Ok(Json(value)),
-                // A refused key outranks a refused body.
-                Err(error) => match Caller::from_request(&request, &mut Payload::None).await {
-                    Err(unauthenticated) => Err(unauthenticated),
-                    Ok(_) => Err(error),
-                },
-            }
-        })
+            let body = read_body(&mut payload, limit, timeout).await?;
+            parse_json(&body)
+        }
+        .await;
+        match parsed {
+            Ok(value) => Ok(value),
+            // A refused key outranks a refused body.
+            Err(error) => match Caller::from_request(&request, &mut Payload::None).await {
+                Err(unauthenticated) => Err(unauthenticated),
+                Ok(_) => Err(error),
+            },
+        }
     }
 }
 

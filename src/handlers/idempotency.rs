@@ -11,15 +11,14 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
-use crate::handlers::extract::{body_timeout, read_body};
+// Bodies up to the largest any route takes are buffered for hashing; each handler enforces its own.
+use crate::handlers::extract::{JSON_LIMIT, body_timeout, read_body};
 use crate::persistence::idempotency::REQUEST_CLAIM;
 use crate::services::AppState;
 use crate::services::idempotency::{self, Begin};
 
 const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
 const REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
-/// Bodies up to this size are buffered for hashing; the handler enforces its own, lower limit.
-const MAX_BODY: usize = 8 * 1024 * 1024;
 /// Response headers that are part of a replayed answer.
 const KEPT_HEADERS: [HeaderName; 3] = [header::CONTENT_TYPE, header::LOCATION, header::ETAG];
 
@@ -76,7 +75,7 @@ pub async fn middleware(
 
     let mut payload = request.take_payload();
     let timeout = body_timeout(request.request());
-    let body = match read_body(&mut payload, MAX_BODY, timeout).await {
+    let body = match read_body(&mut payload, state.import_limit.max(JSON_LIMIT), timeout).await {
         Ok(body) => body,
         Err(error) => return Ok(problem(request, error)),
     };

@@ -28,6 +28,8 @@ pub struct AppState {
     pub limits: rate_limit::RateLimits,
     /// How long a client may take to send a request body.
     pub body_timeout: std::time::Duration,
+    /// The largest OC4IDS package an import takes, in bytes.
+    pub import_limit: usize,
 }
 
 impl AppState {
@@ -43,6 +45,7 @@ impl AppState {
             delivery,
             limits: rate_limit::RateLimits::off(),
             body_timeout: std::time::Duration::from_secs(10),
+            import_limit: crate::handlers::extract::IMPORT_LIMIT,
         })
     }
 }

@@ -265,3 +265,33 @@ async fn an_idle_keep_alive_connection_is_closed() {
         "closed after {idle:?}"
     );
 }
+
+#[actix_web::test]
+async fn the_import_limit_is_configurable_and_other_bodies_stay_at_64_kib() {
+    let projects: Vec<serde_json::Value> = (0..500)
+        .map(|n| serde_json::json!({"id": format!("p{n}"), "title": "x".repeat(200)}))
+        .collect();
+    let package = serde_json::json!({"projects": projects});
+    assert!(package.to_string().len() > 90 * 1024);
+    let small = spawn_app_with(|s| s.limits.import_limit_bytes = 65_536).await;
+    let body = problem(
+        small
+            .post("/v1/imports/oc4ids", small.officer(), &package)
+            .await,
+        413,
+    )
+    .await;
+    assert!(body["detail"].as_str().unwrap().contains("65536"), "{body}");
+    let default = spawn_app_with(|_| {}).await;
+    let answer = default
+        .post("/v1/imports/oc4ids", default.officer(), &package)
+        .await;
+    assert_ne!(answer.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let party =
+        serde_json::json!({"name": "x".repeat(90 * 1024), "kind": "company", "country": "AE"});
+    problem(
+        default.post("/v1/parties", default.officer(), &party).await,
+        413,
+    )
+    .await;
+}
