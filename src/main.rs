@@ -218,6 +218,11 @@ fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
     }
 }
 
+/// mimalloc rather than glibc's allocator: under many threads glibc's arenas contend on locks
+/// and hold memory (see BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     telemetry::init(cli.log_format);
@@ -292,11 +297,26 @@ fn healthcheck(listen: &str) -> Result<(), String> {
 }
 
 /// Writes every published opportunity as one package, reading page by page.
+/// Writes every published opportunity as one package, reading and writing page by page so
+/// memory stays flat whatever the catalogue's size.
 fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
     use investdesk::persistence::opportunities::{OpportunityFilter, OpportunitySort};
+    use std::io::Write;
     let db = open(settings)?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
-    let mut projects = Vec::new();
+    // The package around an empty project list, split where the projects go.
+    let frame = serde_json::to_string_pretty(&investdesk::domain::oc4ids::package(
+        Vec::new(),
+        "investdesk:export",
+        None,
+    ))
+    .map_err(|e| e.to_string())?;
+    let (head, tail) = frame
+        .split_once("\"projects\": []")
+        .ok_or("the package has no projects member")?;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let io = |e: std::io::Error| e.to_string();
+    let mut written = 0usize;
     let mut after = None;
     loop {
         let page = PageRequest {
@@ -305,11 +325,20 @@ fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
             after: after.clone(),
             limit: 100,
         };
-        let (opportunities, mut batch) =
+        let (opportunities, batch) =
             services::exchange::projects_page(&mut conn, OpportunityFilter::default(), &page)
                 .map_err(|e| e.to_string())?;
-        projects.append(&mut batch);
-        eprint!("\rexported {} projects", projects.len());
+        for project in batch {
+            if written == 0 {
+                write!(out, "{head}\"projects\": [\n    ").map_err(io)?;
+            } else {
+                write!(out, ",\n    ").map_err(io)?;
+            }
+            let text = serde_json::to_string_pretty(&project).map_err(|e| e.to_string())?;
+            write!(out, "{}", text.replace('\n', "\n    ")).map_err(io)?;
+            written += 1;
+        }
+        eprint!("\rexported {written} projects");
         if opportunities.len() <= 100 {
             break;
         }
@@ -319,15 +348,11 @@ fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
         });
     }
     eprintln!();
-    if projects.is_empty() {
+    if written == 0 {
         return Err("no published opportunity to export".into());
     }
-    let package = investdesk::domain::oc4ids::package(projects, "investdesk:export", None);
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&package).map_err(|e| e.to_string())?
-    );
-    Ok(())
+    writeln!(out, "\n  ]{tail}").map_err(io)?;
+    out.flush().map_err(io)
 }
 
 fn seed(settings: &DatabaseSettings, demo: bool, synthetic: Option<usize>) -> Result<(), String> {

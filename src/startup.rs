@@ -137,9 +137,16 @@ impl Application {
             source,
         })?
         .shutdown_timeout(30);
-        if let Some(workers) = settings.workers {
-            server = server.workers(workers);
-        }
+        let workers = settings.workers.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+        });
+        // Database work runs on each worker's blocking threads, and only as many of them as there
+        // are pooled connections can do any: more threads would only queue on the pool, each
+        // with its own stack and allocator state.
+        let pool = settings.database.db_pool_size as usize;
+        server = server
+            .workers(workers)
+            .worker_max_blocking_threads(pool.div_ceil(workers).max(2));
         Ok(Application {
             port,
             server: server.run(),

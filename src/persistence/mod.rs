@@ -413,6 +413,36 @@ pub fn ping(conn: &mut DbConnection) -> QueryResult<()> {
 mod tests {
     use super::*;
 
+    /// Each pooled connection prepares a query once and reuses it (diesel's statement cache
+    /// through the multi-backend connection).
+    #[test]
+    fn a_repeated_query_is_prepared_once() {
+        use diesel::connection::{Instrumentation, InstrumentationEvent};
+        use std::sync::{Arc, Mutex};
+        struct Prepares(Arc<Mutex<Vec<String>>>);
+        impl Instrumentation for Prepares {
+            fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+                if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                    self.0.lock().unwrap().push(sql.to_owned());
+                }
+            }
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("t.db").to_string_lossy().into_owned());
+        let options = crate::config::DatabaseSettings::for_url(url.clone()).pool_options();
+        let db = Database::open(url, &options).unwrap();
+        db.migrate().unwrap();
+        let mut conn = db.get().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        conn.set_instrumentation(Prepares(seen.clone()));
+        let id = crate::domain::ids::OpportunityId::generate();
+        for _ in 0..3 {
+            opportunities::get(&mut conn, &id).unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+    }
+
     #[test]
     fn urls_choose_the_backend_from_the_scheme() {
         assert_eq!(

@@ -295,3 +295,36 @@ async fn the_csv_export_parses_back_with_codes_and_titles() {
     )
     .await;
 }
+
+#[actix_web::test]
+async fn the_command_line_export_writes_the_same_projects_as_the_api() {
+    let app = spawn_app().await;
+    catalogue(&app).await;
+    let url = match app.db.url() {
+        investdesk::persistence::DatabaseUrl::Sqlite(path) => path,
+        investdesk::persistence::DatabaseUrl::Postgres(url) => url,
+    };
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_investdesk"))
+        .args(["export", "oc4ids", "--database-url", &url])
+        .env_remove("INVESTDESK_DATABASE_URL")
+        .output()
+        .expect("the binary runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let written: Value = serde_json::from_slice(&output.stdout).expect("one JSON package");
+    let served = export(&app, "").await;
+    let ids = |package: &Value| -> Vec<Value> {
+        package["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["id"].clone())
+            .collect()
+    };
+    assert_eq!(ids(&written).len(), 2);
+    assert_eq!(ids(&written), ids(&served));
+    assert_eq!(written["version"], served["version"]);
+}
