@@ -308,6 +308,12 @@ fn discard_if_lost(conn: &mut DbConnection) {
     }
 }
 
+/// Refreshes the query planner's statistics after a bulk load.
+pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
+    use diesel::connection::SimpleConnection;
+    conn.batch_execute("ANALYZE")
+}
+
 /// Runs `work` in a write transaction: `BEGIN IMMEDIATE` on SQLite, so that concurrent writers
 /// queue on the busy timeout instead of failing when they upgrade a read lock.
 pub fn write_transaction<T, E>(

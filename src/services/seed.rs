@@ -837,5 +837,8 @@ pub fn synthetic(
     }
     write_transaction(conn, |conn| events::append_many(conn, &feed))?;
     report.events = event_count;
+    // The planner's statistics, for tables that just grew by orders of magnitude (PostgreSQL
+    // chose sequential scans for filtered pages until autovacuum came by).
+    crate::persistence::analyze(conn)?;
     Ok(report)
 }
