@@ -125,17 +125,51 @@ pub enum InterestSort {
     StageChanged,
 }
 
-fn filtered(filter: &InterestFilter) -> interests::BoxedQuery<'static, MultiBackend> {
+/// At most this many interests of one party are named in an investor's filter; beyond it the
+/// filter is a join the database evaluates row by row.
+const NAMED_INVOLVEMENT_LIMIT: usize = 5000;
+
+/// The interests `party` leads or co-invests in, when there are few enough to name. Naming
+/// them turns an investor's list into primary-key lookups: as `party_id = $1 OR id IN (…)`,
+/// PostgreSQL walked every interest in key order to find a page of them.
+fn involvement(conn: &mut DbConnection, party: &PartyId) -> QueryResult<Option<Vec<String>>> {
+    let over = NAMED_INVOLVEMENT_LIMIT as i64 + 1;
+    let mut ids: Vec<String> = interests::table
+        .filter(interests::party_id.eq(party.to_string()))
+        .select(interests::id)
+        .limit(over)
+        .load(conn)?;
+    ids.extend(
+        interest_co_investors::table
+            .filter(interest_co_investors::party_id.eq(party.to_string()))
+            .select(interest_co_investors::interest_id)
+            .limit(over)
+            .load::<String>(conn)?,
+    );
+    ids.sort_unstable();
+    ids.dedup();
+    Ok((ids.len() <= NAMED_INVOLVEMENT_LIMIT).then_some(ids))
+}
+
+fn filtered(
+    conn: &mut DbConnection,
+    filter: &InterestFilter,
+) -> QueryResult<interests::BoxedQuery<'static, MultiBackend>> {
     let mut query = interests::table.into_boxed();
     if let Some(party) = &filter.involving {
-        let co = interest_co_investors::table
-            .filter(interest_co_investors::party_id.eq(party.to_string()))
-            .select(interest_co_investors::interest_id);
-        query = query.filter(
-            interests::party_id
-                .eq(party.to_string())
-                .or(interests::id.eq_any(co)),
-        );
+        query = match involvement(conn, party)? {
+            Some(ids) => query.filter(interests::id.eq_any(ids)),
+            None => {
+                let co = interest_co_investors::table
+                    .filter(interest_co_investors::party_id.eq(party.to_string()))
+                    .select(interest_co_investors::interest_id);
+                query.filter(
+                    interests::party_id
+                        .eq(party.to_string())
+                        .or(interests::id.eq_any(co)),
+                )
+            }
+        };
     }
     if let Some(opportunity) = &filter.opportunity_id {
         query = query.filter(interests::opportunity_id.eq(opportunity.to_string()));
@@ -156,7 +190,7 @@ fn filtered(filter: &InterestFilter) -> interests::BoxedQuery<'static, MultiBack
     if let Some(since) = filter.updated_since {
         query = query.filter(interests::updated_at.ge(since));
     }
-    query
+    Ok(query)
 }
 
 fn replace_co_investors(conn: &mut DbConnection, interest: &Interest) -> QueryResult<()> {
@@ -256,7 +290,7 @@ pub fn list(
     filter: &InterestFilter,
     page: &PageRequest<InterestSort>,
 ) -> QueryResult<Vec<Interest>> {
-    let mut query = filtered(filter);
+    let mut query = filtered(conn, filter)?;
     let rows = match page.sort {
         InterestSort::Created => crate::keyset!(query, page, interests::id),
         InterestSort::Updated => crate::keyset!(
@@ -282,7 +316,7 @@ pub fn list(
 }
 
 pub fn count(conn: &mut DbConnection, filter: &InterestFilter) -> QueryResult<i64> {
-    filtered(filter).count().get_result(conn)
+    filtered(conn, filter)?.count().get_result(conn)
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]

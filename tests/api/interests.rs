@@ -583,6 +583,18 @@ async fn a_co_investor_sees_the_interest_but_cannot_withdraw_it() {
         .await
         .unwrap();
     assert_eq!(seen["coInvestorIds"], json!([partner_party]));
+    // The partner's list names it too, as the lead's does; a third investor's does not.
+    let (stranger, _) = app.investor("Other Fund", "AE").await;
+    for (key, expected) in [(&partner, 1), (&lead, 1), (&stranger, 0)] {
+        let page: Value = app
+            .get("/v1/interests?includeTotal=true", As::Key(key))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["totalCount"], expected);
+        assert_eq!(page["items"].as_array().unwrap().len(), expected as usize);
+    }
     problem(
         transition(&app, &id, As::Key(&partner), "withdrawn", None).await,
         403,
