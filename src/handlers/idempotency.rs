@@ -11,7 +11,6 @@ use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
-// Bodies up to the largest any route takes are buffered for hashing; each handler enforces its own.
 use crate::handlers::extract::{JSON_LIMIT, body_timeout, read_body};
 use crate::persistence::idempotency::REQUEST_CLAIM;
 use crate::services::AppState;
@@ -75,6 +74,8 @@ pub async fn middleware(
 
     let mut payload = request.take_payload();
     let timeout = body_timeout(request.request());
+    // Bodies up to the largest any route takes are buffered for hashing; each handler then
+    // enforces its own limit.
     let body = match read_body(&mut payload, state.import_limit.max(JSON_LIMIT), timeout).await {
         Ok(body) => body,
         Err(error) => return Ok(problem(request, error)),
