@@ -1,23 +1,49 @@
 -- Cycles through the request paths listed in the file named by WRK_PATHS (one per line), all on
 -- the host wrk was given; optional WRK_AUTH adds an Authorization header, WRK_METHOD/WRK_BODY a
--- method and JSON body.
+-- method and JSON body. With WRK_PARTIES (a file of party ids), each request instead sends
+-- `{"engagementModel": "g2g", "partyId": …}` for a (path, party) pair no other request of the
+-- run uses: interests, of which a party may hold one per opportunity.
 local paths = {}
+local parties = {}
 local i = 0
+local n = 0
 local method = os.getenv("WRK_METHOD") or "GET"
 local body = os.getenv("WRK_BODY")
 local auth = os.getenv("WRK_AUTH")
+local threads = 0
+
+setup = function(thread)
+  thread:set("thread_index", threads)
+  threads = threads + 1
+end
 
 init = function(args)
   for line in io.lines(os.getenv("WRK_PATHS")) do
     if #line > 0 then paths[#paths + 1] = line end
   end
+  local party_file = os.getenv("WRK_PARTIES")
+  if party_file then
+    for line in io.lines(party_file) do
+      if #line > 0 then parties[#parties + 1] = line end
+    end
+    method = "POST"
+  end
   i = math.random(#paths)
+  -- Threads take turns through the pairs: thread k uses pairs k, k + T, k + 2T, …
+  n = thread_index or 0
 end
 
 request = function()
-  i = i % #paths + 1
   local headers = {}
   if auth then headers["Authorization"] = "Bearer " .. auth end
+  if #parties > 0 then
+    local path = paths[n % #paths + 1]
+    local party = parties[math.floor(n / #paths) % #parties + 1]
+    n = n + tonumber(os.getenv("WRK_THREADS") or "2")
+    headers["Content-Type"] = "application/json"
+    return wrk.format(method, path, headers, '{"engagementModel":"g2g","partyId":"' .. party .. '"}')
+  end
+  i = i % #paths + 1
   if body then headers["Content-Type"] = "application/json" end
   return wrk.format(method, paths[i], headers, body)
 end
