@@ -47,7 +47,7 @@ impl DatabaseSettings {
 }
 
 /// How much one client may ask of the server, and how long it may take to ask.
-#[derive(Debug, Clone, clap::Args)]
+#[derive(Debug, Clone, PartialEq, clap::Args)]
 pub struct LimitSettings {
     /// Requests per second one client address may make on average (0: no limit).
     #[arg(long, env = "INVESTDESK_RATE_LIMIT_PER_ADDRESS", default_value_t = 100)]
@@ -189,5 +189,26 @@ impl ServeSettings {
             settings: ServeSettings,
         }
         <Only as clap::Parser>::parse_from(["investdesk"]).settings
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `LimitSettings::default()` (what tests and `ServeSettings::new` use) is what the command
+    /// line gives when nothing is set.
+    #[test]
+    fn limit_defaults_match_the_command_line_defaults() {
+        #[derive(clap::Parser)]
+        struct Only {
+            #[command(flatten)]
+            limits: LimitSettings,
+        }
+        let parsed = <Only as clap::Parser>::try_parse_from(["investdesk"]).unwrap();
+        if std::env::vars().any(|(name, _)| name.starts_with("INVESTDESK_")) {
+            return; // an operator's environment would change the parsed values
+        }
+        assert_eq!(parsed.limits, LimitSettings::default());
     }
 }
