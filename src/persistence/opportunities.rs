@@ -21,6 +21,117 @@ pub const SECTOR: &str = "sector";
 pub const ENGAGEMENT_MODEL: &str = "engagementModel";
 const PARTNER_COUNTRY: &str = "partnerCountry";
 
+/// The bit of `facet_mask` for each sector code: the code's position here. A position, once
+/// given, never changes (stored masks and migration 6 hold it); a new code takes the next free
+/// one, up to 32.
+const SECTOR_BITS: [&str; 23] = [
+    "education",
+    "health",
+    "energy",
+    "energy.solar",
+    "energy.wind",
+    "energy.hydropower",
+    "energy.biomass",
+    "energy.geothermal",
+    "communications",
+    "waterAndWaste",
+    "governance",
+    "economy",
+    "cultureSportsAndRecreation",
+    "transport",
+    "transport.air",
+    "transport.water",
+    "transport.rail",
+    "transport.road",
+    "transport.urban",
+    "transport.lowCarbon",
+    "socialHousing",
+    "naturalResources",
+    "naturalResources.floodProtection",
+];
+
+/// The bit of `facet_mask` for each engagement model: 32 plus its position here, fixed as
+/// [`SECTOR_BITS`] are.
+const ENGAGEMENT_BITS: [EngagementModel; 8] = [
+    EngagementModel::G2g,
+    EngagementModel::B2b,
+    EngagementModel::Ppp,
+    EngagementModel::JointVenture,
+    EngagementModel::Concession,
+    EngagementModel::EpcFinance,
+    EngagementModel::Equity,
+    EngagementModel::Debt,
+];
+
+fn sector_bit(code: &str) -> Option<i64> {
+    SECTOR_BITS.iter().position(|c| *c == code).map(|i| 1 << i)
+}
+
+fn engagement_bit(model: EngagementModel) -> Option<i64> {
+    ENGAGEMENT_BITS
+        .iter()
+        .position(|m| *m == model)
+        .map(|i| 1 << (32 + i))
+}
+
+/// The facets an opportunity is found by: each sector with its broader codes, each engagement
+/// model, each partner country.
+fn facets_of(d: &OpportunityData) -> BTreeSet<(&'static str, String)> {
+    let mut facets = BTreeSet::new();
+    for sector in &d.sectors {
+        for code in sector.with_ancestors() {
+            facets.insert((SECTOR, code));
+        }
+    }
+    for model in &d.engagement_models {
+        facets.insert((ENGAGEMENT_MODEL, model.as_str().to_owned()));
+    }
+    for country in &d.partner_countries {
+        facets.insert((PARTNER_COUNTRY, country.to_string()));
+    }
+    facets
+}
+
+/// The sectors (with their broader codes) and engagement models of an opportunity as one
+/// integer, which the public catalogue's indexes carry so that a filtered page tests candidates
+/// inside the index it walks.
+fn facet_mask(d: &OpportunityData) -> i64 {
+    let sectors = d
+        .sectors
+        .iter()
+        .flat_map(|s| s.with_ancestors())
+        .filter_map(|code| sector_bit(&code));
+    let models = d
+        .engagement_models
+        .iter()
+        .filter_map(|m| engagement_bit(*m));
+    sectors.chain(models).fold(0, |mask, bit| mask | bit)
+}
+
+/// The bits of `codes`, or `None` when one of them has no bit.
+fn bits<T>(codes: &[T], bit: impl Fn(&T) -> Option<i64>) -> Option<i64> {
+    codes
+        .iter()
+        .try_fold(0, |mask, code| Some(mask | bit(code)?))
+}
+
+diesel::infix_operator!(BitAnd, " & ", diesel::sql_types::BigInt);
+
+/// Whether the opportunity's `facet_mask` shares a bit with `bits`.
+fn has_any_bit(
+    bits: i64,
+) -> diesel::dsl::NotEq<
+    BitAnd<opportunities::facet_mask, diesel::dsl::AsExprOf<i64, diesel::sql_types::BigInt>>,
+    i64,
+> {
+    use diesel::expression::AsExpression;
+    BitAnd::new(
+        opportunities::facet_mask,
+        AsExpression::<diesel::sql_types::BigInt>::as_expression(bits),
+    )
+    .ne(0)
+}
+
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = opportunities, treat_none_as_null = true, treat_none_as_default_value = false)]
 struct OpportunityRow {
@@ -54,6 +165,8 @@ struct OpportunityRow {
     version: i32,
     /// Derived from `listing_status` for the public catalogue's index (see migration 5).
     is_public: i32,
+    /// Derived from the sectors and engagement models (see [`facet_mask`] and migration 6).
+    facet_mask: i64,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -116,6 +229,7 @@ impl OpportunityRow {
             published_at: opportunity.data.published_at,
             version: opportunity.version,
             is_public: i32::from(opportunity.data.status.is_public()),
+            facet_mask: facet_mask(d),
         }
     }
 
@@ -192,20 +306,6 @@ pub enum OpportunitySort {
     Title,
 }
 
-/// Whether the opportunity of the outer query has any of `values` for `facet`: a correlated
-/// EXISTS probed on the facet key, so a page walks opportunities in index order and stops after
-/// `limit` matches instead of first collecting every opportunity of a broad sector.
-macro_rules! has_facet {
-    ($facet:expr, $values:expr) => {
-        diesel::dsl::exists(
-            opportunity_facets::table
-                .filter(opportunity_facets::facet.eq($facet))
-                .filter(opportunity_facets::value.eq_any($values))
-                .filter(opportunity_facets::opportunity_id.eq(opportunities::id)),
-        )
-    };
-}
-
 /// Escapes LIKE wildcards so a search for `100%` finds the text `100%`.
 fn like_pattern(word: &str) -> String {
     let escaped = word
@@ -238,27 +338,32 @@ fn filtered(filter: &OpportunityFilter) -> opportunities::BoxedQuery<'static, Mu
         }
     }
     if !filter.sectors.is_empty() {
-        let values: Vec<String> = filter.sectors.iter().map(|s| s.to_string()).collect();
-        query = query.filter(has_facet!(SECTOR, values));
+        let bits =
+            bits(&filter.sectors, |s| sector_bit(s.as_str())).expect("every sector code has a bit");
+        query = query.filter(has_any_bit(bits));
     }
     if !filter.engagement_models.is_empty() {
-        let values: Vec<String> = filter
-            .engagement_models
-            .iter()
-            .map(|m| m.as_str().to_owned())
-            .collect();
-        query = query.filter(has_facet!(ENGAGEMENT_MODEL, values));
+        let bits = bits(&filter.engagement_models, |m| engagement_bit(*m))
+            .expect("every engagement model has a bit");
+        query = query.filter(has_any_bit(bits));
     }
     if let Some(country) = &filter.partner_country {
-        query = query.filter(has_facet!(PARTNER_COUNTRY, vec![country.to_string()]));
+        query = query.filter(diesel::dsl::exists(
+            opportunity_facets::table
+                .filter(opportunity_facets::facet.eq(PARTNER_COUNTRY))
+                .filter(opportunity_facets::value.eq(country.to_string()))
+                .filter(opportunity_facets::opportunity_id.eq(opportunities::id)),
+        ));
     }
-    if !filter.project_statuses.is_empty() {
-        let values: Vec<String> = filter
-            .project_statuses
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        query = query.filter(opportunities::project_status.eq_any(values));
+    // One value is an equality, which keeps the statement cacheable (`IN (…)` is prepared anew
+    // for each request on SQLite).
+    match filter.project_statuses.as_slice() {
+        [] => {}
+        [one] => query = query.filter(opportunities::project_status.eq(one.to_string())),
+        many => {
+            let values: Vec<String> = many.iter().map(|s| s.to_string()).collect();
+            query = query.filter(opportunities::project_status.eq_any(values));
+        }
     }
     if let Some(country) = &filter.host_country {
         query = query.filter(opportunities::host_country.eq(country.to_string()));
@@ -298,20 +403,7 @@ fn replace_facets(conn: &mut DbConnection, opportunity: &Opportunity) -> QueryRe
     let id = opportunity.id.as_str();
     diesel::delete(opportunity_facets::table.filter(opportunity_facets::opportunity_id.eq(id)))
         .execute(conn)?;
-    let d = &opportunity.data.data;
-    let mut facets: BTreeSet<(&str, String)> = BTreeSet::new();
-    for sector in &d.sectors {
-        for code in sector.with_ancestors() {
-            facets.insert((SECTOR, code));
-        }
-    }
-    for model in &d.engagement_models {
-        facets.insert((ENGAGEMENT_MODEL, model.as_str().to_owned()));
-    }
-    for country in &d.partner_countries {
-        facets.insert((PARTNER_COUNTRY, country.to_string()));
-    }
-    for (facet, value) in facets {
+    for (facet, value) in facets_of(&opportunity.data.data) {
         diesel::insert_into(opportunity_facets::table)
             .values((
                 opportunity_facets::facet.eq(facet),
@@ -331,20 +423,7 @@ pub fn insert_many(conn: &mut DbConnection, items: &[Opportunity]) -> QueryResul
     }
     let mut facets = Vec::new();
     for o in items {
-        let d = &o.data.data;
-        let mut own: BTreeSet<(&str, String)> = BTreeSet::new();
-        for sector in &d.sectors {
-            for code in sector.with_ancestors() {
-                own.insert((SECTOR, code));
-            }
-        }
-        for model in &d.engagement_models {
-            own.insert((ENGAGEMENT_MODEL, model.as_str().to_owned()));
-        }
-        for country in &d.partner_countries {
-            own.insert((PARTNER_COUNTRY, country.to_string()));
-        }
-        for (facet, value) in own {
+        for (facet, value) in facets_of(&o.data.data) {
             facets.push((
                 opportunity_facets::facet.eq(facet),
                 opportunity_facets::value.eq(value),
@@ -490,4 +569,108 @@ pub fn find_by_oc4ids(
         .optional()?
         .map(OpportunityRow::into_domain)
         .transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::codes::PROJECT_SECTOR;
+    use crate::persistence::{Database, DatabaseUrl};
+
+    #[test]
+    fn every_sector_and_engagement_model_has_its_own_bit() {
+        let mut seen = 0_i64;
+        for entry in &PROJECT_SECTOR.entries {
+            let bit =
+                sector_bit(&entry.code).unwrap_or_else(|| panic!("{} has no bit", entry.code));
+            assert!(bit < 1 << 32, "{} is past the sector bits", entry.code);
+            assert_eq!(seen & bit, 0, "{} shares a bit", entry.code);
+            seen |= bit;
+        }
+        for model in EngagementModel::ALL {
+            let bit = engagement_bit(*model).unwrap_or_else(|| panic!("{model:?} has no bit"));
+            assert!(bit >= 1 << 32);
+            assert_eq!(seen & bit, 0, "{model:?} shares a bit");
+            seen |= bit;
+        }
+        assert_eq!(SECTOR_BITS.len(), PROJECT_SECTOR.entries.len());
+        assert_eq!(ENGAGEMENT_BITS.len(), EngagementModel::ALL.len());
+    }
+
+    fn database() -> (tempfile::TempDir, Database) {
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("t.db").to_string_lossy().into_owned());
+        let options = crate::config::DatabaseSettings::for_url(url.clone()).pool_options();
+        let db = Database::open(url, &options).unwrap();
+        db.migrate().unwrap();
+        (dir, db)
+    }
+
+    fn masks(conn: &mut DbConnection) -> Vec<(String, i64)> {
+        opportunities::table
+            .select((opportunities::id, opportunities::facet_mask))
+            .order(opportunities::id)
+            .load(conn)
+            .unwrap()
+    }
+
+    /// Migration 6 derives `facet_mask` for rows already stored from their facets; it must agree
+    /// with what the application writes.
+    #[test]
+    fn the_migration_backfill_computes_the_masks_the_application_writes() {
+        let sqlite = include_str!("../../migrations/sqlite/2026-11-27-000006_facet_mask/up.sql");
+        let postgres =
+            include_str!("../../migrations/postgres/2026-11-27-000006_facet_mask/up.sql");
+        assert_eq!(sqlite, postgres, "both backends backfill alike");
+        let start = sqlite.find("UPDATE opportunities SET facet_mask").unwrap();
+        let end = start + sqlite[start..].find(";\n").unwrap();
+        let backfill = &sqlite[start..end];
+
+        let (_dir, db) = database();
+        let mut conn = db.get().unwrap();
+        crate::services::seed::synthetic(&mut conn, 300, |_, _| {}).unwrap();
+        let written = masks(&mut conn);
+        assert!(written.iter().all(|(_, mask)| *mask != 0));
+        diesel::sql_query("UPDATE opportunities SET facet_mask = 0")
+            .execute(&mut conn)
+            .unwrap();
+        diesel::sql_query(backfill).execute(&mut conn).unwrap();
+        assert_eq!(masks(&mut conn), written);
+    }
+
+    /// The public catalogue's filtered page is prepared once per connection, not per request.
+    #[test]
+    fn a_filtered_page_is_prepared_once() {
+        use diesel::connection::{Instrumentation, InstrumentationEvent};
+        use std::sync::{Arc, Mutex};
+        struct Prepares(Arc<Mutex<Vec<String>>>);
+        impl Instrumentation for Prepares {
+            fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+                if let InstrumentationEvent::CacheQuery { sql, .. } = event {
+                    self.0.lock().unwrap().push(sql.to_owned());
+                }
+            }
+        }
+        let (_dir, db) = database();
+        let mut conn = db.get().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        conn.set_instrumentation(Prepares(seen.clone()));
+        let filter = OpportunityFilter {
+            listing_statuses: vec![ListingStatus::Published, ListingStatus::Closed],
+            sectors: vec![SectorCode::try_from("transport".to_owned()).unwrap()],
+            engagement_models: vec![EngagementModel::G2g],
+            ..OpportunityFilter::default()
+        };
+        let page = PageRequest {
+            limit: 20,
+            after: None,
+            descending: false,
+            sort: OpportunitySort::Created,
+        };
+        for _ in 0..3 {
+            list(&mut conn, &filter, &page).unwrap();
+        }
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 1, "{seen:?}");
+    }
 }

@@ -94,6 +94,7 @@ diesel::table! {
         published_at -> Nullable<Timestamp>,
         version -> Integer,
         is_public -> Integer,
+        facet_mask -> BigInt,
     }
 }
 
