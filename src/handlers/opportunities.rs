@@ -357,49 +357,49 @@ impl OpportunityInput {
     }
 }
 
-impl From<&OpportunityData> for OpportunityInput {
-    fn from(d: &OpportunityData) -> Self {
+impl From<OpportunityData> for OpportunityInput {
+    fn from(d: OpportunityData) -> Self {
         OpportunityInput {
-            title: d.title.clone(),
-            description: d.description.clone(),
-            purpose: d.purpose.clone(),
-            sectors: d.sectors.iter().map(|s| s.to_string()).collect(),
-            project_type: d.project_type.as_ref().map(|t| t.to_string()),
-            project_status: d.project_status.to_string(),
+            title: d.title,
+            description: d.description,
+            purpose: d.purpose,
+            sectors: d.sectors.into_iter().map(String::from).collect(),
+            project_type: d.project_type.map(String::from),
+            project_status: d.project_status.into(),
             engagement_models: d
                 .engagement_models
                 .iter()
                 .map(|m| m.as_str().to_owned())
                 .collect(),
             ppp_model: d.ppp_model.map(|m| m.as_str().to_owned()),
-            host_country: d.host_country.to_string(),
+            host_country: d.host_country.into(),
             locations: d
                 .locations
-                .iter()
+                .into_iter()
                 .map(|l| LocationDto {
-                    description: l.description.clone(),
-                    region: l.region.clone(),
-                    coordinates: l.coordinates.clone(),
+                    description: l.description,
+                    region: l.region,
+                    coordinates: l.coordinates,
                 })
                 .collect(),
             estimated_cost: d.estimated_cost.as_ref().map(MoneyDto::from),
             investment_sought: d.investment_sought.as_ref().map(MoneyDto::from),
             eoi_deadline: d.eoi_deadline.map(|t| t.format("%Y-%m-%d").to_string()),
-            public_authority_id: d.public_authority_id.as_ref().map(|p| p.to_string()),
-            focal_person_id: d.focal_person_id.as_ref().map(|p| p.to_string()),
-            partner_countries: d.partner_countries.iter().map(|c| c.to_string()).collect(),
-            initiative_id: d.initiative_id.as_ref().map(|i| i.to_string()),
+            public_authority_id: d.public_authority_id.map(PartyId::into_string),
+            focal_person_id: d.focal_person_id.map(PersonId::into_string),
+            partner_countries: d.partner_countries.into_iter().map(String::from).collect(),
+            initiative_id: d.initiative_id.map(InitiativeId::into_string),
             documents: d
                 .documents
-                .iter()
+                .into_iter()
                 .map(|doc| DocumentDto {
-                    title: doc.title.clone(),
-                    document_type: doc.document_type.to_string(),
-                    url: doc.url.clone(),
-                    language: doc.language.clone(),
+                    title: doc.title,
+                    document_type: doc.document_type.into(),
+                    url: doc.url,
+                    language: doc.language,
                 })
                 .collect(),
-            oc4ids_id: d.oc4ids_id.clone(),
+            oc4ids_id: d.oc4ids_id,
         }
     }
 }
@@ -433,11 +433,11 @@ pub struct OpportunityResponse {
     pub version: i32,
 }
 
-impl From<&Opportunity> for OpportunityResponse {
-    fn from(o: &Opportunity) -> Self {
+impl From<Opportunity> for OpportunityResponse {
+    fn from(o: Opportunity) -> Self {
         OpportunityResponse {
-            id: o.id.to_string(),
-            fields: OpportunityInput::from(&o.data.data),
+            id: o.id.into_string(),
+            fields: OpportunityInput::from(o.data.data),
             listing_status: o.data.status,
             created_at: utc(o.created_at),
             updated_at: utc(o.updated_at),
@@ -667,7 +667,7 @@ pub async fn create_opportunity(
     Ok(created(
         format!("/v1/opportunities/{}", opportunity.id),
         opportunity.version,
-        &OpportunityResponse::from(&opportunity),
+        &OpportunityResponse::from(opportunity),
     ))
 }
 
@@ -720,7 +720,7 @@ pub async fn list_opportunities(
             id: o.id.to_string(),
         },
         |items, next_cursor| OpportunityPage {
-            items: items.iter().map(OpportunityResponse::from).collect(),
+            items: items.into_iter().map(OpportunityResponse::from).collect(),
             next_cursor,
             total_count: total,
         },
@@ -749,7 +749,7 @@ pub async fn get_opportunity(
     Ok(single(
         &request,
         opportunity.version,
-        &OpportunityResponse::from(&opportunity),
+        &OpportunityResponse::from(opportunity),
     ))
 }
 
@@ -791,14 +791,15 @@ pub async fn update_opportunity(
         };
     let opportunity =
         services::opportunities::update(&state, &caller, id, if_match(&request), move |current| {
-            let data = apply_patch(&OpportunityInput::from(&current.data.data), patch)?.parse()?;
+            let data =
+                apply_patch(&OpportunityInput::from(current.data.data.clone()), patch)?.parse()?;
             Ok((data, status))
         })
         .await?;
     Ok(single(
         &request,
         opportunity.version,
-        &OpportunityResponse::from(&opportunity),
+        &OpportunityResponse::from(opportunity),
     ))
 }
 
