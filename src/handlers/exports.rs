@@ -312,6 +312,7 @@ pub async fn export_opportunities_csv(
             limit: 0,
         },
         false,
+        |_, _| (),
     )
     .await?;
     const PAGE: i64 = 500;
@@ -327,7 +328,15 @@ pub async fn export_opportunities_csv(
         let filter = filter.clone();
         async move {
             let page = page?;
-            match services::opportunities::list(&state, &caller, filter, page.clone(), false).await
+            match services::opportunities::list(
+                &state,
+                &caller,
+                filter,
+                page.clone(),
+                false,
+                |rows, total| (rows, total),
+            )
+            .await
             {
                 Ok((mut rows, _)) => {
                     let next = if rows.len() as i64 > PAGE {

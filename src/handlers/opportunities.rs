@@ -700,31 +700,34 @@ pub async fn list_opportunities(
         OpportunitySort::Created,
     )?;
     let filter = q.filter()?;
-    let (items, total) = services::opportunities::list(
+    let cut = paging.clone();
+    let codec = state.clone();
+    let (body, next) = services::opportunities::list(
         &state,
         &caller,
         filter,
         paging.request.clone(),
         paging.with_total,
+        move |items, total| {
+            let (items, next_cursor) = cut.cut(&codec.cursors, items, |o, sort| Position {
+                key: match sort {
+                    OpportunitySort::Created => String::new(),
+                    OpportunitySort::Updated => timestamp_key(&o.updated_at),
+                    OpportunitySort::Title => o.data.data.title.clone(),
+                },
+                id: o.id.to_string(),
+            });
+            let page = OpportunityPage {
+                items: items.into_iter().map(OpportunityResponse::from).collect(),
+                next_cursor,
+                total_count: total,
+            };
+            (serde_json::to_vec(&page), page.next_cursor)
+        },
     )
     .await?;
-    Ok(paging.respond(
-        &state.cursors,
-        items,
-        |o, sort| Position {
-            key: match sort {
-                OpportunitySort::Created => String::new(),
-                OpportunitySort::Updated => timestamp_key(&o.updated_at),
-                OpportunitySort::Title => o.data.data.title.clone(),
-            },
-            id: o.id.to_string(),
-        },
-        |items, next_cursor| OpportunityPage {
-            items: items.into_iter().map(OpportunityResponse::from).collect(),
-            next_cursor,
-            total_count: total,
-        },
-    ))
+    let body = body.map_err(|e| AppError::internal(e.to_string()))?;
+    Ok(paging.respond_serialized(body, next.as_deref()))
 }
 
 /// Get an opportunity (public when published or closed).

@@ -210,6 +210,7 @@ macro_rules! list_query {
 }
 
 /// A list request's paging, decoded and checked.
+#[derive(Clone)]
 pub struct Paging<S> {
     pub request: crate::persistence::page::PageRequest<S>,
     pub with_total: bool,
@@ -249,15 +250,14 @@ impl<S: Copy> Paging<S> {
         })
     }
 
-    /// Cuts the extra row fetched to detect a next page, and answers with the page, its
-    /// `nextCursor` and `Link` header.
-    pub fn respond<T, P: Serialize>(
-        self,
+    /// Cuts the extra row fetched to detect a next page and encodes the next page's cursor from
+    /// the last row kept.
+    pub fn cut<T>(
+        &self,
         codec: &CursorCodec,
         mut items: Vec<T>,
         position: impl Fn(&T, S) -> Position,
-        page: impl FnOnce(Vec<T>, Option<String>) -> P,
-    ) -> actix_web::HttpResponse {
+    ) -> (Vec<T>, Option<String>) {
         let limit = usize::try_from(self.request.limit).unwrap_or(usize::MAX);
         let next = if items.len() > limit {
             items.truncate(limit);
@@ -267,14 +267,37 @@ impl<S: Copy> Paging<S> {
         } else {
             None
         };
+        (items, next)
+    }
+
+    /// Answers with a page already serialized as JSON, and the `Link` header of the next page.
+    pub fn respond_serialized(&self, body: Vec<u8>, next: Option<&str>) -> actix_web::HttpResponse {
         let mut response = actix_web::HttpResponse::Ok();
-        if let Some(cursor) = &next {
+        if let Some(cursor) = next {
             response.insert_header((
                 actix_web::http::header::LINK,
                 next_link(&self.path, &self.query, cursor),
             ));
         }
-        response.json(page(items, next))
+        response
+            .content_type(actix_web::http::header::ContentType::json())
+            .body(body)
+    }
+
+    /// Cuts the extra row fetched to detect a next page, and answers with the page, its
+    /// `nextCursor` and `Link` header.
+    pub fn respond<T, P: Serialize>(
+        self,
+        codec: &CursorCodec,
+        items: Vec<T>,
+        position: impl Fn(&T, S) -> Position,
+        page: impl FnOnce(Vec<T>, Option<String>) -> P,
+    ) -> actix_web::HttpResponse {
+        let (items, next) = self.cut(codec, items, position);
+        match serde_json::to_vec(&page(items, next.clone())) {
+            Ok(body) => self.respond_serialized(body, next.as_deref()),
+            Err(e) => actix_web::ResponseError::error_response(&AppError::internal(e.to_string())),
+        }
     }
 }
 

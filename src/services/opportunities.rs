@@ -151,13 +151,18 @@ pub async fn get(
         .await
 }
 
-pub async fn list(
+/// A page of the opportunities the caller may see, and their total when asked for, handed to
+/// `render` on the thread that loaded them: the page is serialized where its rows were decoded,
+/// and its memory freed there too, instead of crossing to an HTTP worker (freeing another
+/// thread's allocations was a quarter of a page's time).
+pub async fn list<R: Send + 'static>(
     state: &AppState,
     caller: &Caller,
     mut filter: OpportunityFilter,
     page: PageRequest<OpportunitySort>,
     with_total: bool,
-) -> Result<(Vec<Opportunity>, Option<i64>), AppError> {
+    render: impl FnOnce(Vec<Opportunity>, Option<i64>) -> R + Send + 'static,
+) -> Result<R, AppError> {
     if !caller.is_staff() {
         let requested = std::mem::take(&mut filter.listing_statuses);
         filter.listing_statuses = ListingStatus::ALL
@@ -166,7 +171,7 @@ pub async fn list(
             .filter(|s| s.is_public() && (requested.is_empty() || requested.contains(s)))
             .collect();
         if filter.listing_statuses.is_empty() {
-            return Ok((Vec::new(), with_total.then_some(0)));
+            return Ok(render(Vec::new(), with_total.then_some(0)));
         }
     }
     state
@@ -178,7 +183,7 @@ pub async fn list(
             } else {
                 None
             };
-            Ok((items, total))
+            Ok(render(items, total))
         })
         .await
 }
