@@ -314,8 +314,17 @@ pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
     conn.batch_execute("ANALYZE")
 }
 
-/// Runs `work` in a write transaction: `BEGIN IMMEDIATE` on SQLite, so that concurrent writers
-/// queue on the busy timeout instead of failing when they upgrade a read lock.
+/// SQLite takes one writer at a time. The service's writers queue for it here, in the order
+/// they come, instead of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
+/// and lets a late writer overtake: under 64 concurrent writers that gave second-long tails and
+/// requests past their clients' timeouts. Other processes (the CLI) still meet the busy timeout.
+static SQLITE_WRITER: parking_lot::Mutex<()> = parking_lot::const_mutex(());
+
+/// How long a writer waits for its turn: SQLite's own busy timeout.
+const SQLITE_WRITER_WAIT: Duration = Duration::from_secs(5);
+
+/// Runs `work` in a write transaction: on SQLite, in this process's writer turn and with
+/// `BEGIN IMMEDIATE`, so that writers never fail upgrading a read lock.
 pub fn write_transaction<T, E>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -323,12 +332,25 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
-    match conn {
+    let _turn = match conn {
         DbConnection::Sqlite(c) => {
-            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?
+            let turn = SQLITE_WRITER
+                .try_lock_for(SQLITE_WRITER_WAIT)
+                .ok_or_else(|| {
+                    // The same answer as SQLite's busy timeout: retry later (503).
+                    diesel::result::Error::DatabaseError(
+                        diesel::result::DatabaseErrorKind::Unknown,
+                        Box::new("database is locked".to_owned()),
+                    )
+                })?;
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?;
+            Some(turn)
         }
-        DbConnection::Postgres(c) => AnsiTransactionManager::begin_transaction(c)?,
-    }
+        DbConnection::Postgres(c) => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            None
+        }
+    };
     // A keyed request's write marks its key in the same transaction.
     let result = work(conn).and_then(|value| {
         idempotency::mark_committed(conn)?;
