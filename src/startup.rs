@@ -6,8 +6,9 @@ use std::time::Duration;
 use actix_cors::Cors;
 use actix_web::dev::Server;
 use actix_web::http::KeepAlive;
+use actix_web::http::header::ContentType;
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpServer, web};
+use actix_web::{App, HttpResponse, HttpServer, web};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
@@ -31,6 +32,8 @@ pub enum StartError {
     },
     #[error("invalid CORS origin {0:?}: expected scheme://host[:port]")]
     CorsOrigin(String),
+    #[error("cannot serialize the OpenAPI document: {0}")]
+    Document(String),
 }
 
 /// A bound, not yet running, server.
@@ -84,8 +87,13 @@ impl Application {
             usize::try_from(settings.limits.import_limit_bytes).unwrap_or(usize::MAX);
         let state = web::Data::new(state);
         telemetry::prometheus();
+        // The document is serialized once and its structure dropped: workers share the bytes
+        // (a copy of the structure per worker was megabytes of resident memory).
         let document = openapi::document();
         let routes = web::Data::new(RouteTable::from_openapi(&document));
+        let document = web::Bytes::from(
+            serde_json::to_vec(&document).map_err(|e| StartError::Document(e.to_string()))?,
+        );
         let cors_origins = settings.cors_origins.clone();
         let worker_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -107,7 +115,21 @@ impl Application {
                 .configure(handlers::routes)
                 .split_for_parts();
             app.service(web::redirect("/docs", "/docs/"))
-                .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", document.clone()))
+                .service(
+                    SwaggerUi::new("/docs/{_:.*}")
+                        .config(utoipa_swagger_ui::Config::from("/openapi.json")),
+                )
+                .route("/openapi.json", {
+                    let document = document.clone();
+                    web::get().to(move || {
+                        let document = document.clone();
+                        async move {
+                            HttpResponse::Ok()
+                                .content_type(ContentType::json())
+                                .body(document)
+                        }
+                    })
+                })
                 .default_service(web::to(handlers::fallback))
                 .wrap(from_fn(handlers::idempotency::middleware))
                 // Over-budget clients are turned away before any other work, with CORS headers
