@@ -192,6 +192,92 @@ impl ManageConnection for Manager {
 pub struct Database {
     pool: r2d2::Pool<Manager>,
     url: DatabaseUrl,
+    /// SQLite's group-commit writer (see [`Database::write`]); none on PostgreSQL, whose own
+    /// commits already group concurrent transactions.
+    writer: Option<std::sync::mpsc::Sender<WriteJob>>,
+}
+
+/// A write handed to the group-commit writer: it runs the work on the writer's connection inside
+/// the batch's transaction (or, given no connection, fails it) and returns what to tell the
+/// caller once the batch's commit has succeeded or failed.
+type WriteJob = Box<dyn FnOnce(Option<&mut DbConnection>) -> WriteReply + Send>;
+type WriteReply = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// The most writes one SQLite commit carries.
+const MAX_BATCH: usize = 64;
+
+/// SQLite's group commit: takes the writes queued since the last commit, runs each in its own
+/// savepoint of one `BEGIN IMMEDIATE` transaction, commits once (one fsync), and only then
+/// answers each. A write that fails rolls back its savepoint alone; a failed commit fails them
+/// all, and none was acknowledged.
+fn write_batches(pool: r2d2::Pool<Manager>, jobs: std::sync::mpsc::Receiver<WriteJob>) {
+    while let Ok(first) = jobs.recv() {
+        let mut batch = vec![first];
+        batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
+        let mut conn = match pool.get() {
+            Ok(conn) => conn,
+            Err(e) => {
+                let message = e.to_string();
+                for job in batch {
+                    job(None)(Err(message.clone()));
+                }
+                continue;
+            }
+        };
+        let turn = SQLITE_WRITER.try_lock_for(SQLITE_WRITER_WAIT);
+        let began = match (&turn, &mut *conn) {
+            (Some(_), DbConnection::Sqlite(c)) => {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+                    .map_err(|e| e.to_string())
+            }
+            (None, _) => Err("database is locked".to_owned()),
+            (_, DbConnection::Postgres(_)) => Err("the group-commit writer is SQLite's".to_owned()),
+        };
+        if let Err(message) = began {
+            for job in batch {
+                job(None)(Err(message.clone()));
+            }
+            continue;
+        }
+        let mut replies = Vec::with_capacity(batch.len());
+        for job in batch {
+            replies.push(job(Some(&mut conn)));
+        }
+        let outcome = match &mut *conn {
+            DbConnection::Sqlite(c) => {
+                // Every write closed its savepoint; if one did not (a panic), nothing commits.
+                let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
+                    .transaction_depth()
+                    .ok()
+                    .flatten()
+                    .map(|d| d.get());
+                let committed = if depth == Some(1) {
+                    AnsiTransactionManager::commit_transaction(c).map_err(|e| e.to_string())
+                } else {
+                    Err(format!("a write left the batch at depth {depth:?}"))
+                };
+                if committed.is_err() {
+                    while AnsiTransactionManager::transaction_manager_status_mut(c)
+                        .transaction_depth()
+                        .ok()
+                        .flatten()
+                        .is_some()
+                    {
+                        if AnsiTransactionManager::rollback_transaction(c).is_err() {
+                            break;
+                        }
+                    }
+                }
+                committed
+            }
+            DbConnection::Postgres(_) => Err("the group-commit writer is SQLite's".to_owned()),
+        };
+        drop(turn);
+        drop(conn);
+        for reply in replies {
+            reply(outcome.clone());
+        }
+    }
 }
 
 /// Why the database could not be opened.
@@ -225,7 +311,22 @@ impl Database {
                 url: url.clone(),
                 source,
             })?;
-        Ok(Database { pool, url })
+        let writer = match url.backend() {
+            Backend::Sqlite => {
+                let (sender, jobs) = std::sync::mpsc::channel();
+                let pool = pool.clone();
+                std::thread::Builder::new()
+                    .name("sqlite-writer".into())
+                    .spawn(move || write_batches(pool, jobs))
+                    .map_err(|e| OpenError::Migrate {
+                        url: url.clone(),
+                        message: format!("cannot start the writer: {e}"),
+                    })?;
+                Some(sender)
+            }
+            Backend::Postgres => None,
+        };
+        Ok(Database { pool, url, writer })
     }
 
     /// The engine behind this pool.
@@ -287,6 +388,45 @@ impl Database {
         .map_err(|e| AppError::internal(format!("blocking task failed: {e}")))?
     }
 
+    /// Runs `work` in a write transaction and answers once it is durable. On SQLite the work
+    /// joins the group-commit writer's next batch ([`write_batches`]), so concurrent writes
+    /// share one commit; on PostgreSQL it runs like [`Database::run`], in its own transaction.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(&mut DbConnection) -> Result<T, AppError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let Some(writer) = &self.writer else {
+            return self.run(move |conn| write_transaction(conn, work)).await;
+        };
+        let claim = idempotency::current_claim();
+        let (answer, answered) = tokio::sync::oneshot::channel();
+        let job: WriteJob = Box::new(move |conn| {
+            let result = match conn {
+                Some(conn) => idempotency::with_claim(claim, || {
+                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        write_transaction(conn, work)
+                    }))
+                    .unwrap_or_else(|_| Err(AppError::internal("a write panicked")))
+                }),
+                None => Err(AppError::Unavailable("the write could not start".into())),
+            };
+            Box::new(move |committed: Result<(), String>| {
+                let _ = answer.send(match committed {
+                    Ok(()) => result,
+                    Err(message) if result.is_ok() => Err(AppError::Unavailable(message)),
+                    Err(_) => result,
+                });
+            })
+        });
+        writer
+            .send(job)
+            .map_err(|_| AppError::Unavailable("the writer has stopped".into()))?;
+        answered
+            .await
+            .map_err(|_| AppError::internal("the writer dropped a write"))?
+    }
+
     /// Counts of connections in use and idle, for readiness and metrics.
     pub fn pool_state(&self) -> (u32, u32) {
         let state = self.pool.state();
@@ -314,17 +454,20 @@ pub fn analyze(conn: &mut DbConnection) -> QueryResult<()> {
     conn.batch_execute("ANALYZE")
 }
 
-/// SQLite takes one writer at a time. The service's writers queue for it here, in the order
-/// they come, instead of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms)
-/// and lets a late writer overtake: under 64 concurrent writers that gave second-long tails and
-/// requests past their clients' timeouts. Other processes (the CLI) still meet the busy timeout.
+/// SQLite takes one writer at a time. Within the process, writers (the group-commit writer's
+/// batches and direct [`write_transaction`] calls) queue for it here, in the order they come,
+/// instead of in SQLite's busy handler, which sleeps in growing steps (up to 100 ms) and lets a
+/// late writer overtake: under 64 concurrent writers that gave second-long tails and requests
+/// past their clients' timeouts. Other processes (the CLI) still meet the busy timeout.
 static SQLITE_WRITER: parking_lot::Mutex<()> = parking_lot::const_mutex(());
 
 /// How long a writer waits for its turn: SQLite's own busy timeout.
 const SQLITE_WRITER_WAIT: Duration = Duration::from_secs(5);
 
 /// Runs `work` in a write transaction: on SQLite, in this process's writer turn and with
-/// `BEGIN IMMEDIATE`, so that writers never fail upgrading a read lock.
+/// `BEGIN IMMEDIATE`, so that writers never fail upgrading a read lock; inside a group-commit
+/// batch, in a savepoint of the batch's transaction. Services write through
+/// [`Database::write`]; this is for the CLI and the writer itself.
 pub fn write_transaction<T, E>(
     conn: &mut DbConnection,
     work: impl FnOnce(&mut DbConnection) -> Result<T, E>,
@@ -332,7 +475,20 @@ pub fn write_transaction<T, E>(
 where
     E: From<diesel::result::Error>,
 {
+    // Inside the group-commit writer's batch, a write is a savepoint of the batch's transaction.
+    let in_batch = match conn {
+        DbConnection::Sqlite(c) => AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .is_some(),
+        DbConnection::Postgres(_) => false,
+    };
     let _turn = match conn {
+        DbConnection::Sqlite(c) if in_batch => {
+            AnsiTransactionManager::begin_transaction(c)?;
+            None
+        }
         DbConnection::Sqlite(c) => {
             let turn = SQLITE_WRITER
                 .try_lock_for(SQLITE_WRITER_WAIT)
@@ -469,6 +625,47 @@ mod tests {
         }
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1, "{seen:?}");
+    }
+
+    /// Concurrent writes share the writer's commits: each answers with its own outcome, a failed
+    /// write leaves nothing behind, and every acknowledged one is stored.
+    #[tokio::test]
+    async fn group_commit_answers_each_write_with_its_own_outcome() {
+        use schema::app_settings::dsl::*;
+        let dir = tempfile::tempdir().unwrap();
+        let url = DatabaseUrl::Sqlite(dir.path().join("t.db").to_string_lossy().into_owned());
+        let options = crate::config::DatabaseSettings::for_url(url.clone()).pool_options();
+        let db = Database::open(url, &options).unwrap();
+        db.migrate().unwrap();
+        let writes = (0..200).map(|i| {
+            db.write(move |conn| {
+                diesel::insert_into(app_settings)
+                    .values((name.eq(format!("k{i}")), value.eq("v")))
+                    .execute(conn)?;
+                if i % 3 == 0 {
+                    return Err(AppError::bad_request("refused after writing"));
+                }
+                Ok(i)
+            })
+        });
+        let outcomes = futures_util::future::join_all(writes).await;
+        let mut conn = db.get().unwrap();
+        let stored: Vec<String> = app_settings
+            .filter(name.like("k%"))
+            .select(name)
+            .load(&mut conn)
+            .unwrap();
+        for (i, outcome) in outcomes.iter().enumerate() {
+            let key = format!("k{i}");
+            if i % 3 == 0 {
+                assert!(outcome.is_err(), "write {i} should fail");
+                assert!(!stored.contains(&key), "failed write {i} left its row");
+            } else {
+                assert_eq!(outcome.as_ref().ok(), Some(&i));
+                assert!(stored.contains(&key), "acknowledged write {i} is missing");
+            }
+        }
+        assert_eq!(stored.len(), 200 - 67);
     }
 
     #[test]

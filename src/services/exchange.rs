@@ -17,7 +17,7 @@ use crate::domain::stored::Stored;
 use crate::error::AppError;
 use crate::persistence::opportunities::{self as store, OpportunityFilter, OpportunitySort};
 use crate::persistence::page::PageRequest;
-use crate::persistence::{self, DbConnection, parties, people, write_transaction};
+use crate::persistence::{self, DbConnection, parties, people};
 
 /// Published opportunities of one page as OC4IDS projects; the opportunities come along for
 /// paging.
@@ -330,7 +330,7 @@ pub async fn import(
         };
         let outcome = state
             .db
-            .run(move |conn| write_transaction(conn, |conn| import_one(conn, parsed, publish)))
+            .write(move |conn| import_one(conn, parsed, publish))
             .await;
         results.push(match outcome {
             Ok(result) => result,

@@ -9,7 +9,7 @@ use crate::domain::initiatives::{Initiative, InitiativeData};
 use crate::error::{AppError, FieldError};
 use crate::persistence::initiatives::{self as store, InitiativeSort};
 use crate::persistence::page::PageRequest;
-use crate::persistence::{DbConnection, parties, people, write_transaction};
+use crate::persistence::{DbConnection, parties, people};
 
 fn validate(conn: &mut DbConnection, data: &InitiativeData) -> Result<(), AppError> {
     let mut problems = Vec::new();
@@ -34,22 +34,20 @@ pub async fn create(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                validate(conn, &data)?;
-                let initiative = fresh(InitiativeId::generate(), data);
-                store::insert(conn, &initiative)?;
-                record(
-                    conn,
-                    event(
-                        "initiative.created",
-                        &initiative.id,
-                        Audience::Public,
-                        serde_json::json!({"id": initiative.id}),
-                    ),
-                )?;
-                Ok(initiative)
-            })
+        .write(move |conn| {
+            validate(conn, &data)?;
+            let initiative = fresh(InitiativeId::generate(), data);
+            store::insert(conn, &initiative)?;
+            record(
+                conn,
+                event(
+                    "initiative.created",
+                    &initiative.id,
+                    Audience::Public,
+                    serde_json::json!({"id": initiative.id}),
+                ),
+            )?;
+            Ok(initiative)
         })
         .await
 }
@@ -91,24 +89,22 @@ pub async fn update(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                let version = current.version;
-                let next = replace(conn, current, &expected, build, validate, store::update)?;
-                if next.version != version {
-                    record(
-                        conn,
-                        event(
-                            "initiative.updated",
-                            &next.id,
-                            Audience::Public,
-                            serde_json::json!({"id": next.id}),
-                        ),
-                    )?;
-                }
-                Ok(next)
-            })
+        .write(move |conn| {
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            let version = current.version;
+            let next = replace(conn, current, &expected, build, validate, store::update)?;
+            if next.version != version {
+                record(
+                    conn,
+                    event(
+                        "initiative.updated",
+                        &next.id,
+                        Audience::Public,
+                        serde_json::json!({"id": next.id}),
+                    ),
+                )?;
+            }
+            Ok(next)
         })
         .await
 }
@@ -123,21 +119,19 @@ pub async fn delete(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                expected.check(current.version)?;
-                deleted(store::delete(conn, &id), "initiative")?;
-                record(
-                    conn,
-                    event(
-                        "initiative.deleted",
-                        &id,
-                        Audience::Public,
-                        serde_json::json!({"id": id}),
-                    ),
-                )
-            })
+        .write(move |conn| {
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            expected.check(current.version)?;
+            deleted(store::delete(conn, &id), "initiative")?;
+            record(
+                conn,
+                event(
+                    "initiative.deleted",
+                    &id,
+                    Audience::Public,
+                    serde_json::json!({"id": id}),
+                ),
+            )
         })
         .await
 }

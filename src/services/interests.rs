@@ -14,7 +14,7 @@ use crate::domain::stages::{MoveError, Stage};
 use crate::error::{AppError, FieldError};
 use crate::persistence::interests::{self as store, InterestFilter, InterestSort};
 use crate::persistence::page::PageRequest;
-use crate::persistence::{self, DbConnection, opportunities, parties, people, write_transaction};
+use crate::persistence::{self, DbConnection, opportunities, parties, people};
 
 /// Who may see an interest: officers, and investors whose party leads or co-invests.
 fn visible(caller: &Caller, interest: &InterestData) -> bool {
@@ -159,8 +159,7 @@ pub async fn create(
     let caller = caller.clone();
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
+        .write(move |conn| {
                 let opportunity = open_opportunity(conn, &caller, &opportunity_id)?;
                 if !opportunity.data.data.engagement_models.contains(&new.engagement_model) {
                     let offered: Vec<&str> = opportunity.data.data.engagement_models.iter().map(|m| m.as_str()).collect();
@@ -212,7 +211,6 @@ pub async fn create(
                     interest_event("interest.created", &interest, serde_json::json!({"stage": "expressed", "engagementModel": interest.data.engagement_model})),
                 )?;
                 Ok(interest)
-            })
         })
         .await
 }
@@ -279,8 +277,7 @@ pub async fn update(
     let caller = caller.clone();
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
+        .write(move |conn| {
                 let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
                 let before = current.data.clone();
                 let next = replace(
@@ -326,7 +323,6 @@ pub async fn update(
                     store::append_event(conn, &event(&next, &caller, kind, details))?;
                 }
                 Ok(next)
-            })
         })
         .await
 }
@@ -345,75 +341,73 @@ pub async fn transition(
     let caller = caller.clone();
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?
-                    .filter(|i| visible(&caller, &i.data))
-                    .ok_or(AppError::NotFound)?;
-                if !caller.is_staff()
-                    && (to != Stage::Withdrawn
-                        || caller.investor_party() != Some(&current.data.party_id))
-                {
-                    return Err(AppError::Forbidden(
-                        "An investor may only withdraw an interest its own party leads.".into(),
+        .write(move |conn| {
+            let current = store::get(conn, &id)?
+                .filter(|i| visible(&caller, &i.data))
+                .ok_or(AppError::NotFound)?;
+            if !caller.is_staff()
+                && (to != Stage::Withdrawn
+                    || caller.investor_party() != Some(&current.data.party_id))
+            {
+                return Err(AppError::Forbidden(
+                    "An investor may only withdraw an interest its own party leads.".into(),
+                ));
+            }
+            expected.check(current.version)?;
+            let from = current.data.stage;
+            match from.check_move(to, current.data.held_stage, reason.is_some()) {
+                Ok(()) => {}
+                Err(MoveError::Illegal { allowed }) => {
+                    let names: Vec<String> =
+                        allowed.iter().map(|s| s.as_str().to_owned()).collect();
+                    return Err(AppError::IllegalTransition {
+                        detail: format!(
+                            "An interest cannot move from {from} to {to}; allowed: {}.",
+                            if names.is_empty() {
+                                "none (final stage)".to_owned()
+                            } else {
+                                names.join(", ")
+                            }
+                        ),
+                        allowed: names,
+                    });
+                }
+                Err(MoveError::ReasonRequired) => {
+                    return Err(AppError::invalid_field(
+                        "/reason",
+                        format!("a move from {from} to {to} needs a reason"),
                     ));
                 }
-                expected.check(current.version)?;
-                let from = current.data.stage;
-                match from.check_move(to, current.data.held_stage, reason.is_some()) {
-                    Ok(()) => {}
-                    Err(MoveError::Illegal { allowed }) => {
-                        let names: Vec<String> =
-                            allowed.iter().map(|s| s.as_str().to_owned()).collect();
-                        return Err(AppError::IllegalTransition {
-                            detail: format!(
-                                "An interest cannot move from {from} to {to}; allowed: {}.",
-                                if names.is_empty() {
-                                    "none (final stage)".to_owned()
-                                } else {
-                                    names.join(", ")
-                                }
-                            ),
-                            allowed: names,
-                        });
-                    }
-                    Err(MoveError::ReasonRequired) => {
-                        return Err(AppError::invalid_field(
-                            "/reason",
-                            format!("a move from {from} to {to} needs a reason"),
-                        ));
-                    }
-                }
-                let now = persistence::now();
-                let seconds = (now - current.data.stage_changed_at).num_seconds();
-                let mut next = current.clone();
-                next.data.move_to(to, now);
-                next.updated_at = now;
-                next.version += 1;
-                if !store::update(conn, &next, current.version)? {
-                    return Err(AppError::PreconditionFailed);
-                }
-                let mut changed = event(
+            }
+            let now = persistence::now();
+            let seconds = (now - current.data.stage_changed_at).num_seconds();
+            let mut next = current.clone();
+            next.data.move_to(to, now);
+            next.updated_at = now;
+            next.version += 1;
+            if !store::update(conn, &next, current.version)? {
+                return Err(AppError::PreconditionFailed);
+            }
+            let mut changed = event(
+                &next,
+                &caller,
+                EventKind::StageChanged,
+                serde_json::json!({}),
+            );
+            changed.from_stage = Some(from);
+            changed.to_stage = Some(to);
+            changed.seconds_in_stage = Some(seconds);
+            changed.reason = reason.clone();
+            store::append_event(conn, &changed)?;
+            events::record(
+                conn,
+                interest_event(
+                    "interest.stageChanged",
                     &next,
-                    &caller,
-                    EventKind::StageChanged,
-                    serde_json::json!({}),
-                );
-                changed.from_stage = Some(from);
-                changed.to_stage = Some(to);
-                changed.seconds_in_stage = Some(seconds);
-                changed.reason = reason.clone();
-                store::append_event(conn, &changed)?;
-                events::record(
-                    conn,
-                    interest_event(
-                        "interest.stageChanged",
-                        &next,
-                        serde_json::json!({"from": from, "to": to, "reason": reason}),
-                    ),
-                )?;
-                Ok(next)
-            })
+                    serde_json::json!({"from": from, "to": to, "reason": reason}),
+                ),
+            )?;
+            Ok(next)
         })
         .await
 }

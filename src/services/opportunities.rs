@@ -12,7 +12,7 @@ use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
 use crate::error::{AppError, FieldError};
 use crate::persistence::opportunities::{self as store, OpportunityFilter, OpportunitySort};
 use crate::persistence::page::PageRequest;
-use crate::persistence::{self, DbConnection, initiatives, parties, people, write_transaction};
+use crate::persistence::{self, DbConnection, initiatives, parties, people};
 
 pub(crate) fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> {
     let data = &listing.data;
@@ -117,19 +117,17 @@ pub async fn create(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let listing = Listing {
-                    data,
-                    status: ListingStatus::Draft,
-                    published_at: None,
-                };
-                validate(conn, &listing)?;
-                let opportunity = fresh(OpportunityId::generate(), listing);
-                store::insert(conn, &opportunity)?;
-                record(conn, opportunity_event("opportunity.created", &opportunity))?;
-                Ok(opportunity)
-            })
+        .write(move |conn| {
+            let listing = Listing {
+                data,
+                status: ListingStatus::Draft,
+                published_at: None,
+            };
+            validate(conn, &listing)?;
+            let opportunity = fresh(OpportunityId::generate(), listing);
+            store::insert(conn, &opportunity)?;
+            record(conn, opportunity_event("opportunity.created", &opportunity))?;
+            Ok(opportunity)
         })
         .await
 }
@@ -202,33 +200,31 @@ pub async fn update(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                let (version, status) = (current.version, current.data.status);
-                let next = replace(
-                    conn,
-                    current,
-                    &expected,
-                    |current| {
-                        let (data, status) = build(current)?;
-                        relist(current, data, status)
-                    },
-                    validate,
-                    store::update,
-                )?;
-                if next.version != version {
-                    let kind = match next.data.status {
-                        s if s == status => "opportunity.updated",
-                        ListingStatus::Published => "opportunity.published",
-                        ListingStatus::Closed => "opportunity.closed",
-                        ListingStatus::Archived => "opportunity.archived",
-                        ListingStatus::Draft => "opportunity.updated",
-                    };
-                    record(conn, opportunity_event(kind, &next))?;
-                }
-                Ok(next)
-            })
+        .write(move |conn| {
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            let (version, status) = (current.version, current.data.status);
+            let next = replace(
+                conn,
+                current,
+                &expected,
+                |current| {
+                    let (data, status) = build(current)?;
+                    relist(current, data, status)
+                },
+                validate,
+                store::update,
+            )?;
+            if next.version != version {
+                let kind = match next.data.status {
+                    s if s == status => "opportunity.updated",
+                    ListingStatus::Published => "opportunity.published",
+                    ListingStatus::Closed => "opportunity.closed",
+                    ListingStatus::Archived => "opportunity.archived",
+                    ListingStatus::Draft => "opportunity.updated",
+                };
+                record(conn, opportunity_event(kind, &next))?;
+            }
+            Ok(next)
         })
         .await
 }
@@ -243,8 +239,7 @@ pub async fn delete(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
+        .write(move |conn| {
                 let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
                 expected.check(current.version)?;
                 if current.data.status != ListingStatus::Draft || current.data.published_at.is_some() {
@@ -255,7 +250,6 @@ pub async fn delete(
                 }
                 store::delete(conn, &id)?;
                 record(conn, opportunity_event("opportunity.deleted", &current))
-            })
         })
         .await
 }

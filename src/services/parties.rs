@@ -10,7 +10,7 @@ use crate::domain::parties::{Party, PartyData};
 use crate::error::{AppError, FieldError};
 use crate::persistence::page::PageRequest;
 use crate::persistence::parties::{self as store, PartyFilter, PartySort};
-use crate::persistence::{DbConnection, people, write_transaction};
+use crate::persistence::{DbConnection, people};
 
 fn validate(
     conn: &mut DbConnection,
@@ -68,14 +68,12 @@ pub async fn create(state: &AppState, caller: &Caller, data: PartyData) -> Resul
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                validate(conn, &data, None)?;
-                let party = fresh(PartyId::generate(), data);
-                store::insert(conn, &party)?;
-                record(conn, party_event("party.created", &party.id))?;
-                Ok(party)
-            })
+        .write(move |conn| {
+            validate(conn, &data, None)?;
+            let party = fresh(PartyId::generate(), data);
+            store::insert(conn, &party)?;
+            record(conn, party_event("party.created", &party.id))?;
+            Ok(party)
         })
         .await
 }
@@ -124,23 +122,21 @@ pub async fn update(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                let version = current.version;
-                let next = replace(
-                    conn,
-                    current,
-                    &expected,
-                    build,
-                    |conn, data| validate(conn, data, Some(&id)),
-                    store::update,
-                )?;
-                if next.version != version {
-                    record(conn, party_event("party.updated", &next.id))?;
-                }
-                Ok(next)
-            })
+        .write(move |conn| {
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            let version = current.version;
+            let next = replace(
+                conn,
+                current,
+                &expected,
+                build,
+                |conn, data| validate(conn, data, Some(&id)),
+                store::update,
+            )?;
+            if next.version != version {
+                record(conn, party_event("party.updated", &next.id))?;
+            }
+            Ok(next)
         })
         .await
 }
@@ -155,13 +151,11 @@ pub async fn delete(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                expected.check(current.version)?;
-                deleted(store::delete(conn, &id), "party")?;
-                record(conn, party_event("party.deleted", &id))
-            })
+        .write(move |conn| {
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            expected.check(current.version)?;
+            deleted(store::delete(conn, &id), "party")?;
+            record(conn, party_event("party.deleted", &id))
         })
         .await
 }

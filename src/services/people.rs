@@ -9,7 +9,7 @@ use crate::domain::people::{Person, PersonData};
 use crate::error::{AppError, FieldError};
 use crate::persistence::page::PageRequest;
 use crate::persistence::people::{self as store, PersonFilter, PersonSort};
-use crate::persistence::{DbConnection, parties, write_transaction};
+use crate::persistence::{DbConnection, parties};
 
 fn validate(conn: &mut DbConnection, data: &PersonData) -> Result<(), AppError> {
     let mut problems = Vec::new();
@@ -27,22 +27,20 @@ pub async fn create(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                validate(conn, &data)?;
-                let person = fresh(PersonId::generate(), data);
-                store::insert(conn, &person)?;
-                record(
-                    conn,
-                    event(
-                        "person.created",
-                        &person.id,
-                        Audience::Staff,
-                        serde_json::json!({"id": person.id}),
-                    ),
-                )?;
-                Ok(person)
-            })
+        .write(move |conn| {
+            validate(conn, &data)?;
+            let person = fresh(PersonId::generate(), data);
+            store::insert(conn, &person)?;
+            record(
+                conn,
+                event(
+                    "person.created",
+                    &person.id,
+                    Audience::Staff,
+                    serde_json::json!({"id": person.id}),
+                ),
+            )?;
+            Ok(person)
         })
         .await
 }
@@ -88,24 +86,22 @@ pub async fn update(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                let version = current.version;
-                let next = replace(conn, current, &expected, build, validate, store::update)?;
-                if next.version != version {
-                    record(
-                        conn,
-                        event(
-                            "person.updated",
-                            &next.id,
-                            Audience::Staff,
-                            serde_json::json!({"id": next.id}),
-                        ),
-                    )?;
-                }
-                Ok(next)
-            })
+        .write(move |conn| {
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            let version = current.version;
+            let next = replace(conn, current, &expected, build, validate, store::update)?;
+            if next.version != version {
+                record(
+                    conn,
+                    event(
+                        "person.updated",
+                        &next.id,
+                        Audience::Staff,
+                        serde_json::json!({"id": next.id}),
+                    ),
+                )?;
+            }
+            Ok(next)
         })
         .await
 }
@@ -120,21 +116,19 @@ pub async fn delete(
     caller.require_staff()?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                expected.check(current.version)?;
-                deleted(store::delete(conn, &id), "person")?;
-                record(
-                    conn,
-                    event(
-                        "person.deleted",
-                        &id,
-                        Audience::Staff,
-                        serde_json::json!({"id": id}),
-                    ),
-                )
-            })
+        .write(move |conn| {
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            expected.check(current.version)?;
+            deleted(store::delete(conn, &id), "person")?;
+            record(
+                conn,
+                event(
+                    "person.deleted",
+                    &id,
+                    Audience::Staff,
+                    serde_json::json!({"id": id}),
+                ),
+            )
         })
         .await
 }

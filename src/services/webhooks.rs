@@ -18,7 +18,7 @@ use crate::domain::webhooks::{
 use crate::error::{AppError, FieldError};
 use crate::persistence::page::PageRequest;
 use crate::persistence::webhooks::{self as store, Attempt, AttemptRow, Claimed, Outcome};
-use crate::persistence::{self, events, write_transaction};
+use crate::persistence::{self, events};
 
 /// How deliveries behave.
 #[derive(Debug, Clone)]
@@ -155,12 +155,10 @@ pub async fn create(
     };
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let webhook = fresh(WebhookId::generate(), data);
-                store::insert(conn, &webhook)?;
-                Ok(webhook)
-            })
+        .write(move |conn| {
+            let webhook = fresh(WebhookId::generate(), data);
+            store::insert(conn, &webhook)?;
+            Ok(webhook)
         })
         .await
 }
@@ -227,31 +225,29 @@ pub async fn update(
     }
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                replace(
-                    conn,
-                    current,
-                    &expected,
-                    |current| {
-                        Ok(WebhookData {
-                            url: request.url,
-                            event_types: request.event_types,
-                            active: request.active,
-                            // Reactivating a failing subscription clears the flag.
-                            failing_since: if request.active && !current.data.active {
-                                None
-                            } else {
-                                current.data.failing_since
-                            },
-                            ..current.data.clone()
-                        })
-                    },
-                    |_, _| Ok(()),
-                    store::update,
-                )
-            })
+        .write(move |conn| {
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            replace(
+                conn,
+                current,
+                &expected,
+                |current| {
+                    Ok(WebhookData {
+                        url: request.url,
+                        event_types: request.event_types,
+                        active: request.active,
+                        // Reactivating a failing subscription clears the flag.
+                        failing_since: if request.active && !current.data.active {
+                            None
+                        } else {
+                            current.data.failing_since
+                        },
+                        ..current.data.clone()
+                    })
+                },
+                |_, _| Ok(()),
+                store::update,
+            )
         })
         .await
 }
@@ -266,23 +262,21 @@ pub async fn rotate_secret(
     get(state, caller, id.clone()).await?;
     state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                replace(
-                    conn,
-                    current,
-                    &expected,
-                    |current| {
-                        Ok(WebhookData {
-                            secret: new_secret(),
-                            ..current.data.clone()
-                        })
-                    },
-                    |_, _| Ok(()),
-                    store::update,
-                )
-            })
+        .write(move |conn| {
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            replace(
+                conn,
+                current,
+                &expected,
+                |current| {
+                    Ok(WebhookData {
+                        secret: new_secret(),
+                        ..current.data.clone()
+                    })
+                },
+                |_, _| Ok(()),
+                store::update,
+            )
         })
         .await
 }
@@ -344,11 +338,7 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
     let lease = now + chrono::Duration::seconds(60);
     let claimed = state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                Ok::<_, AppError>(store::claim_due(conn, now, lease, 16)?)
-            })
-        })
+        .write(move |conn| Ok::<_, AppError>(store::claim_due(conn, now, lease, 16)?))
         .await?;
     let count = claimed.len();
     futures_util::future::join_all(claimed.into_iter().map(|c| deliver(state, c))).await;
@@ -411,14 +401,12 @@ async fn deliver(state: &AppState, claimed: Claimed) {
     let webhook = claimed.webhook.clone();
     let saved = state
         .db
-        .run(move |conn| {
-            write_transaction(conn, |conn| {
-                store::record(conn, &claimed, (&event_id, &kind), &attempt, outcome)?;
-                if gave_up {
-                    record(conn, webhook_event("webhook.failing", &webhook))?;
-                }
-                Ok::<_, AppError>(())
-            })
+        .write(move |conn| {
+            store::record(conn, &claimed, (&event_id, &kind), &attempt, outcome)?;
+            if gave_up {
+                record(conn, webhook_event("webhook.failing", &webhook))?;
+            }
+            Ok::<_, AppError>(())
         })
         .await;
     if let Err(e) = saved {
