@@ -214,13 +214,16 @@ fn write_batches(pool: r2d2::Pool<Manager>, jobs: std::sync::mpsc::Receiver<Writ
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
+        // A batch that cannot start fails each write, none having run.
+        let fail = |batch: Vec<WriteJob>, message: String| {
+            for job in batch {
+                job(None)(Err(message.clone()));
+            }
+        };
         let mut conn = match pool.get() {
             Ok(conn) => conn,
             Err(e) => {
-                let message = e.to_string();
-                for job in batch {
-                    job(None)(Err(message.clone()));
-                }
+                fail(batch, e.to_string());
                 continue;
             }
         };
@@ -234,9 +237,7 @@ fn write_batches(pool: r2d2::Pool<Manager>, jobs: std::sync::mpsc::Receiver<Writ
             (_, DbConnection::Postgres(_)) => Err("the group-commit writer is SQLite's".to_owned()),
         };
         if let Err(message) = began {
-            for job in batch {
-                job(None)(Err(message.clone()));
-            }
+            fail(batch, message);
             continue;
         }
         let mut replies = Vec::with_capacity(batch.len());
@@ -291,6 +292,8 @@ pub enum OpenError {
     },
     #[error("migrations failed on {url}: {message}")]
     Migrate { url: DatabaseUrl, message: String },
+    #[error("cannot start the writer thread: {0}")]
+    Writer(#[source] std::io::Error),
 }
 
 impl Database {
@@ -318,10 +321,7 @@ impl Database {
                 std::thread::Builder::new()
                     .name("sqlite-writer".into())
                     .spawn(move || write_batches(pool, jobs))
-                    .map_err(|e| OpenError::Migrate {
-                        url: url.clone(),
-                        message: format!("cannot start the writer: {e}"),
-                    })?;
+                    .map_err(OpenError::Writer)?;
                 Some(sender)
             }
             Backend::Postgres => None,
