@@ -701,7 +701,7 @@ pub async fn list_opportunities(
     )?;
     let filter = q.filter()?;
     let cut = paging.clone();
-    let codec = state.clone();
+    let state_for_render = state.clone();
     let (body, next) = services::opportunities::list(
         &state,
         &caller,
@@ -709,14 +709,15 @@ pub async fn list_opportunities(
         paging.request.clone(),
         paging.with_total,
         move |items, total| {
-            let (items, next_cursor) = cut.cut(&codec.cursors, items, |o, sort| Position {
-                key: match sort {
-                    OpportunitySort::Created => String::new(),
-                    OpportunitySort::Updated => timestamp_key(&o.updated_at),
-                    OpportunitySort::Title => o.data.data.title.clone(),
-                },
-                id: o.id.to_string(),
-            });
+            let (items, next_cursor) =
+                cut.cut(&state_for_render.cursors, items, |o, sort| Position {
+                    key: match sort {
+                        OpportunitySort::Created => String::new(),
+                        OpportunitySort::Updated => timestamp_key(&o.updated_at),
+                        OpportunitySort::Title => o.data.data.title.clone(),
+                    },
+                    id: o.id.to_string(),
+                });
             let page = OpportunityPage {
                 items: items.into_iter().map(OpportunityResponse::from).collect(),
                 next_cursor,
