@@ -2,7 +2,10 @@
 -- the host wrk was given; optional WRK_AUTH adds an Authorization header, WRK_METHOD/WRK_BODY a
 -- method and JSON body. With WRK_PARTIES (a file of party ids), each request instead sends
 -- `{"engagementModel": "g2g", "partyId": …}` for a (path, party) pair no other request of the
--- run uses: interests, of which a party may hold one per opportunity.
+-- run uses: interests, of which a party may hold one per opportunity. With WRK_STAGES (stages
+-- separated by commas), each request instead sends `{"to": stage}`: the paths are interests'
+-- transition URLs, taken in turn, and each pass over them moves every interest one stage further,
+-- so no interest is asked twice for the same move.
 local paths = {}
 local parties = {}
 local i = 0
@@ -10,6 +13,7 @@ local n = 0
 local method = os.getenv("WRK_METHOD") or "GET"
 local body = os.getenv("WRK_BODY")
 local auth = os.getenv("WRK_AUTH")
+local stages = {}
 local threads = 0
 
 setup = function(thread)
@@ -28,6 +32,10 @@ init = function(args)
     end
     method = "POST"
   end
+  for stage in string.gmatch(os.getenv("WRK_STAGES") or "", "[^,]+") do
+    stages[#stages + 1] = stage
+  end
+  if #stages > 0 then method = "POST" end
   i = math.random(#paths)
   -- Threads take turns through the pairs: thread k uses pairs k, k + T, k + 2T, …
   n = thread_index or 0
@@ -42,6 +50,13 @@ request = function()
     n = n + tonumber(os.getenv("WRK_THREADS") or "2")
     headers["Content-Type"] = "application/json"
     return wrk.format(method, path, headers, '{"engagementModel":"g2g","partyId":"' .. party .. '"}')
+  end
+  if #stages > 0 then
+    local path = paths[n % #paths + 1]
+    local stage = stages[math.floor(n / #paths) % #stages + 1]
+    n = n + tonumber(os.getenv("WRK_THREADS") or "2")
+    headers["Content-Type"] = "application/json"
+    return wrk.format(method, path, headers, '{"to":"' .. stage .. '"}')
   end
   i = i % #paths + 1
   if body then headers["Content-Type"] = "application/json" end
