@@ -5,7 +5,9 @@
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 # Dependencies first, so code changes do not rebuild them.
+# .cargo/config.toml holds the build flags of the bundled SQLite and of the allocator.
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo .cargo
 RUN mkdir src && echo 'fn main() {}' > src/main.rs && touch src/lib.rs \
     && cargo build --release --locked \
     && rm -rf src
@@ -21,8 +23,8 @@ COPY --from=build /src/target/release/investdesk /usr/local/bin/investdesk
 USER 10001:10001
 WORKDIR /data
 VOLUME ["/data"]
-# MIMALLOC_PURGE_DELAY=0: the allocator returns freed memory at once (lower RSS, same speed;
-# BENCHMARKS.md).
+# MIMALLOC_PURGE_DELAY=0: the allocator returns freed memory at once rather than after a second
+# (lower peak RSS, same speed; BENCHMARKS.md).
 ENV INVESTDESK_LISTEN=0.0.0.0:8080 \
     INVESTDESK_DATABASE_URL=sqlite:///data/investdesk.db \
     INVESTDESK_LOG_FORMAT=json \
