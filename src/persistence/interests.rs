@@ -273,6 +273,33 @@ pub fn update(
     Ok(true)
 }
 
+/// Writes the stage of `interest` (with what moves with it: the held and furthest stages, when
+/// it changed, the version) over the stored row if that row is still at `previous_version`.
+/// Only these columns are set, so the indexes on the others and the co-investors are left as they
+/// are: a transition rewrites three of the table's eight indexes rather than all of them.
+pub fn update_stage(
+    conn: &mut DbConnection,
+    interest: &Interest,
+    previous_version: i32,
+) -> QueryResult<bool> {
+    let d = &interest.data;
+    let changed = diesel::update(
+        interests::table
+            .find(interest.id.as_str())
+            .filter(interests::version.eq(previous_version)),
+    )
+    .set((
+        interests::stage.eq(d.stage.as_str()),
+        interests::held_stage.eq(d.held_stage.map(Stage::as_str)),
+        interests::furthest_stage.eq(d.furthest_stage.as_str()),
+        interests::stage_changed_at.eq(d.stage_changed_at),
+        interests::updated_at.eq(interest.updated_at),
+        interests::version.eq(interest.version),
+    ))
+    .execute(conn)?;
+    Ok(changed > 0)
+}
+
 pub fn get(conn: &mut DbConnection, id: &InterestId) -> QueryResult<Option<Interest>> {
     let row = interests::table
         .find(id.as_str())

@@ -9,7 +9,6 @@ use crate::domain::ids::{EventId, InterestId, OpportunityId};
 use crate::domain::interests::{
     EventKind, Interest, InterestChanges, InterestData, InterestEvent, NewInterest,
 };
-use crate::domain::opportunities::Opportunity;
 use crate::domain::stages::{MoveError, Stage};
 use crate::error::{AppError, FieldError};
 use crate::persistence::interests::{self as store, InterestFilter, InterestSort};
@@ -60,25 +59,26 @@ fn interest_event(
     events::event(kind, &interest.id, Audience::Parties(parties), data)
 }
 
-/// The opportunity as the caller may see it, open for interest.
+/// What the interest is checked against, if the caller may see the opportunity and it is open for
+/// interest.
 fn open_opportunity(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &OpportunityId,
-) -> Result<Opportunity, AppError> {
-    let opportunity = opportunities::get(conn, id)?
-        .filter(|o| caller.is_staff() || o.data.status.is_public())
+) -> Result<opportunities::Intake, AppError> {
+    let intake = opportunities::intake(conn, id)?
+        .filter(|o| caller.is_staff() || o.status.is_public())
         .ok_or(AppError::NotFound)?;
-    if opportunity.data.status != ListingStatus::Published {
+    if intake.status != ListingStatus::Published {
         return Err(AppError::conflict(
             "opportunityNotOpen",
             format!(
                 "The opportunity is {}; only published opportunities take expressions of interest.",
-                opportunity.data.status
+                intake.status
             ),
         ));
     }
-    if let Some(deadline) = opportunity.data.data.eoi_deadline
+    if let Some(deadline) = intake.eoi_deadline
         && persistence::now().date() > deadline
     {
         return Err(AppError::conflict(
@@ -86,7 +86,7 @@ fn open_opportunity(
             format!("The deadline for expressions of interest was {deadline}."),
         ));
     }
-    Ok(opportunity)
+    Ok(intake)
 }
 
 fn check_parties(conn: &mut DbConnection, data: &InterestData) -> Result<(), AppError> {
@@ -161,8 +161,8 @@ pub async fn create(
         .db
         .write(move |conn| {
                 let opportunity = open_opportunity(conn, &caller, &opportunity_id)?;
-                if !opportunity.data.data.engagement_models.contains(&new.engagement_model) {
-                    let offered: Vec<&str> = opportunity.data.data.engagement_models.iter().map(|m| m.as_str()).collect();
+                if !opportunity.engagement_models.contains(&new.engagement_model) {
+                    let offered: Vec<&str> = opportunity.engagement_models.iter().map(|m| m.as_str()).collect();
                     return Err(AppError::invalid_field(
                         "/engagementModel",
                         format!("this opportunity offers {}", offered.join(", ")),
@@ -385,7 +385,7 @@ pub async fn transition(
             next.data.move_to(to, now);
             next.updated_at = now;
             next.version += 1;
-            if !store::update(conn, &next, current.version)? {
+            if !store::update_stage(conn, &next, current.version)? {
                 return Err(AppError::PreconditionFailed);
             }
             let mut changed = event(
