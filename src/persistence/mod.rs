@@ -13,6 +13,7 @@ pub mod parties;
 pub mod people;
 pub mod schema;
 pub mod settings;
+pub mod timestamp;
 pub mod webhooks;
 
 use std::fmt;

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 
 use super::page::{PageRequest, parse_text_key, parse_timestamp_key};
 use super::schema::{opportunities, opportunity_facets};
+use super::timestamp::{StoredOptionalTimestamp, StoredTimestamp};
 use super::{DbConnection, MultiBackend};
 use crate::domain::codes::{
     CountryCode, CurrencyCode, EngagementModel, ListingStatus, PppModel, ProjectStatus,
@@ -132,9 +133,10 @@ fn has_any_bit(
     .ne(0)
 }
 
+/// The columns that hold an opportunity: what reads select and decode.
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = opportunities, treat_none_as_null = true, treat_none_as_default_value = false)]
-struct OpportunityRow {
+struct StoredOpportunity {
     id: String,
     title: String,
     description: String,
@@ -158,11 +160,24 @@ struct OpportunityRow {
     initiative_id: Option<String>,
     documents: String,
     oc4ids_id: Option<String>,
-    search_text: String,
+    #[diesel(deserialize_as = StoredTimestamp)]
     created_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredTimestamp)]
     updated_at: NaiveDateTime,
+    #[diesel(deserialize_as = StoredOptionalTimestamp)]
     published_at: Option<NaiveDateTime>,
     version: i32,
+}
+
+/// A row as written: the stored opportunity and the columns derived from it, which only queries
+/// read (a list page does not decode them).
+#[derive(Insertable, AsChangeset)]
+#[diesel(table_name = opportunities)]
+struct OpportunityRow {
+    #[diesel(embed)]
+    stored: StoredOpportunity,
+    /// Title and description, lowercased for `q` (see [`OpportunityData::search_text`]).
+    search_text: String,
     /// Derived from `listing_status` for the public catalogue's index (see migration 5).
     is_public: i32,
     /// Derived from the sectors and engagement models (see [`facet_mask`] and migration 6).
@@ -196,10 +211,22 @@ fn money_of(minor: Option<i64>, currency: Option<String>) -> Option<Money> {
 impl OpportunityRow {
     fn from_domain(opportunity: &Opportunity) -> Self {
         let d = &opportunity.data.data;
+        OpportunityRow {
+            stored: StoredOpportunity::from_domain(opportunity),
+            search_text: d.search_text(),
+            is_public: i32::from(opportunity.data.status.is_public()),
+            facet_mask: facet_mask(d),
+        }
+    }
+}
+
+impl StoredOpportunity {
+    fn from_domain(opportunity: &Opportunity) -> Self {
+        let d = &opportunity.data.data;
         let (estimated_cost_minor, estimated_cost_currency) = money_parts(&d.estimated_cost);
         let (investment_sought_minor, investment_sought_currency) =
             money_parts(&d.investment_sought);
-        OpportunityRow {
+        StoredOpportunity {
             id: opportunity.id.to_string(),
             title: d.title.clone(),
             description: d.description.clone(),
@@ -223,13 +250,10 @@ impl OpportunityRow {
             initiative_id: d.initiative_id.as_ref().map(|i| i.to_string()),
             documents: json(&d.documents),
             oc4ids_id: d.oc4ids_id.clone(),
-            search_text: d.search_text(),
             created_at: opportunity.created_at,
             updated_at: opportunity.updated_at,
             published_at: opportunity.data.published_at,
             version: opportunity.version,
-            is_public: i32::from(opportunity.data.status.is_public()),
-            facet_mask: facet_mask(d),
         }
     }
 
@@ -467,10 +491,39 @@ pub fn update(
 pub fn get(conn: &mut DbConnection, id: &OpportunityId) -> QueryResult<Option<Opportunity>> {
     opportunities::table
         .find(id.as_str())
-        .select(OpportunityRow::as_select())
+        .select(StoredOpportunity::as_select())
         .first(conn)
         .optional()?
-        .map(OpportunityRow::into_domain)
+        .map(StoredOpportunity::into_domain)
+        .transpose()
+}
+
+/// What an expression of interest is checked against: whether the opportunity takes them, until
+/// when, and on which terms. Read without decoding the rest of the row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Intake {
+    pub status: ListingStatus,
+    pub eoi_deadline: Option<NaiveDate>,
+    pub engagement_models: Vec<EngagementModel>,
+}
+
+pub fn intake(conn: &mut DbConnection, id: &OpportunityId) -> QueryResult<Option<Intake>> {
+    opportunities::table
+        .find(id.as_str())
+        .select((
+            opportunities::listing_status,
+            opportunities::eoi_deadline,
+            opportunities::engagement_models,
+        ))
+        .first::<(String, Option<NaiveDate>, String)>(conn)
+        .optional()?
+        .map(|(status, eoi_deadline, engagement_models)| {
+            Ok(Intake {
+                status: ListingStatus::from_db(&status).map_err(corrupt)?,
+                eoi_deadline,
+                engagement_models: from_json(&engagement_models)?,
+            })
+        })
         .transpose()
 }
 
@@ -501,9 +554,11 @@ pub fn list(
             parse_text_key
         ),
     }
-    .select(OpportunityRow::as_select())
+    .select(StoredOpportunity::as_select())
     .load(conn)?;
-    rows.into_iter().map(OpportunityRow::into_domain).collect()
+    rows.into_iter()
+        .map(StoredOpportunity::into_domain)
+        .collect()
 }
 
 pub fn count(conn: &mut DbConnection, filter: &OpportunityFilter) -> QueryResult<i64> {
@@ -564,10 +619,10 @@ pub fn find_by_oc4ids(
 ) -> QueryResult<Option<Opportunity>> {
     opportunities::table
         .filter(opportunities::oc4ids_id.eq(oc4ids_id))
-        .select(OpportunityRow::as_select())
+        .select(StoredOpportunity::as_select())
         .first(conn)
         .optional()?
-        .map(OpportunityRow::into_domain)
+        .map(StoredOpportunity::into_domain)
         .transpose()
 }
 
