@@ -3,6 +3,7 @@
 //! enums. Each code type can only hold a listed code, and documents its list in the OpenAPI schema.
 
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
@@ -24,18 +25,33 @@ pub struct CodeEntry {
 pub struct Codelist {
     pub name: &'static str,
     pub entries: Vec<CodeEntry>,
+    /// Each code's position in `entries`: every stored code is checked again when it is read
+    /// (249 countries were scanned one by one for each partner country of each listed row).
+    positions: HashMap<String, usize>,
 }
 
 impl Codelist {
+    fn new(name: &'static str, entries: Vec<CodeEntry>) -> Self {
+        let positions = entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| (e.code.clone(), i))
+            .collect();
+        Codelist {
+            name,
+            entries,
+            positions,
+        }
+    }
+
     pub fn contains(&self, code: &str) -> bool {
-        self.entries.iter().any(|e| e.code == code)
+        self.positions.contains_key(code)
     }
 
     pub fn title_of(&self, code: &str) -> Option<&str> {
-        self.entries
-            .iter()
-            .find(|e| e.code == code)
-            .map(|e| e.title.as_str())
+        self.positions
+            .get(code)
+            .map(|&i| self.entries[i].title.as_str())
     }
 
     fn codes(&self) -> Vec<String> {
@@ -61,7 +77,7 @@ fn from_csv(name: &'static str, csv_text: &str) -> Codelist {
             CodeEntry { code, title }
         })
         .collect();
-    Codelist { name, entries }
+    Codelist::new(name, entries)
 }
 
 pub static PROJECT_SECTOR: LazyLock<Codelist> =
@@ -85,10 +101,7 @@ pub static CURRENCY: LazyLock<Codelist> = LazyLock::new(|| {
         })
         .collect();
     entries.sort_by(|a, b| a.code.cmp(&b.code));
-    Codelist {
-        name: "currency",
-        entries,
-    }
+    Codelist::new("currency", entries)
 });
 
 /// ISO 3166-1 alpha-2 country codes.
@@ -101,10 +114,7 @@ pub static COUNTRY: LazyLock<Codelist> = LazyLock::new(|| {
         })
         .collect();
     entries.sort_by(|a, b| a.code.cmp(&b.code));
-    Codelist {
-        name: "country",
-        entries,
-    }
+    Codelist::new("country", entries)
 });
 
 pub(crate) fn usable_currency(currency: iso_currency::Currency) -> bool {
@@ -263,13 +273,13 @@ macro_rules! code_enum {
             }
 
             pub fn codelist() -> Codelist {
-                Codelist {
-                    name: $list,
-                    entries: Self::ALL
+                Codelist::new(
+                    $list,
+                    Self::ALL
                         .iter()
                         .map(|v| CodeEntry { code: v.as_str().into(), title: v.title().into() })
                         .collect(),
-                }
+                )
             }
         }
 
@@ -387,26 +397,26 @@ pub fn codelist(name: &str) -> Option<Cow<'static, Codelist>> {
         PppModel::LIST => owned(PppModel::codelist()),
         PartyKind::LIST => owned(PartyKind::codelist()),
         Role::LIST => owned(Role::codelist()),
-        "eventType" => owned(Codelist {
-            name: "eventType",
-            entries: crate::domain::events::EVENT_TYPES
+        "eventType" => owned(Codelist::new(
+            "eventType",
+            crate::domain::events::EVENT_TYPES
                 .iter()
                 .map(|(code, title)| CodeEntry {
                     code: (*code).into(),
                     title: (*title).into(),
                 })
                 .collect(),
-        }),
-        "stage" => owned(Codelist {
-            name: "stage",
-            entries: crate::domain::stages::Stage::ALL
+        )),
+        "stage" => owned(Codelist::new(
+            "stage",
+            crate::domain::stages::Stage::ALL
                 .iter()
                 .map(|s| CodeEntry {
                     code: s.as_str().into(),
                     title: s.title().into(),
                 })
                 .collect(),
-        }),
+        )),
         _ => None,
     }
 }
