@@ -88,16 +88,20 @@ pub fn parse_minor_units(text: &str, digits: u32) -> Result<i64, AmountError> {
 
 /// Formats minor units with exactly `digits` decimals.
 pub fn format_minor_units(minor: i64, digits: u32) -> String {
-    if digits == 0 {
-        return minor.to_string();
+    // The digits of the minor units, with the point put in (two amounts per listed opportunity;
+    // `format!` was 1.4 % of a list page).
+    let mut text = minor.unsigned_abs().to_string();
+    let digits = digits as usize;
+    if digits > 0 {
+        if text.len() <= digits {
+            text.insert_str(0, &"0".repeat(digits + 1 - text.len()));
+        }
+        text.insert(text.len() - digits, '.');
     }
-    let scale = 10_i64.pow(digits);
-    format!(
-        "{}.{:0width$}",
-        minor / scale,
-        minor % scale,
-        width = digits as usize
-    )
+    if minor < 0 {
+        text.insert(0, '-');
+    }
+    text
 }
 
 #[cfg(test)]
@@ -155,5 +159,9 @@ mod tests {
         assert_eq!(format_minor_units(5, 2), "0.05");
         assert_eq!(format_minor_units(1234, 3), "1.234");
         assert_eq!(format_minor_units(7, 0), "7");
+        assert_eq!(format_minor_units(0, 2), "0.00");
+        assert_eq!(format_minor_units(100, 2), "1.00");
+        assert_eq!(format_minor_units(120, 2), "1.20");
+        assert_eq!(format_minor_units(12_345_600, 2), "123456.00");
     }
 }
