@@ -74,10 +74,17 @@ pub struct ApiKeyResponse {
     /// The first characters of the key, to tell keys apart.
     #[schema(example = "idk_Ab3x")]
     pub hint: String,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub created_at: DateTime<Utc>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::handlers::rfc3339_optional"
+    )]
     pub expires_at: Option<DateTime<Utc>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::handlers::rfc3339_optional"
+    )]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

@@ -28,6 +28,7 @@ pub struct EventResponse {
     pub subject_id: String,
     /// What changed; fetch the resource for the rest.
     pub data: serde_json::Value,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub occurred_at: DateTime<Utc>,
 }
 

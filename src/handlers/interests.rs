@@ -185,8 +185,11 @@ pub struct InterestResponse {
     /// Officers' notes (officers only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub notes: Option<String>,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub stage_changed_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Increases on every change; the ETag is `"v<version>"`.
     pub version: i32,
@@ -246,6 +249,7 @@ pub struct InterestEventResponse {
     pub actor_key_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_role: Option<Role>,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub occurred_at: DateTime<Utc>,
 }
 

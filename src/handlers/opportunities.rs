@@ -424,10 +424,15 @@ pub struct OpportunityResponse {
     #[serde(flatten)]
     pub fields: OpportunityInput,
     pub listing_status: ListingStatus,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// When it was first published.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::handlers::rfc3339_optional"
+    )]
     pub published_at: Option<DateTime<Utc>>,
     /// Increases on every change; the ETag is `"v<version>"`.
     pub version: i32,

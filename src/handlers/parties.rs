@@ -198,7 +198,9 @@ pub struct PartyResponse {
     pub id: String,
     #[serde(flatten)]
     pub fields: PartyInput,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub updated_at: DateTime<Utc>,
     /// Increases on every change; the ETag is `"v<version>"`.
     pub version: i32,

@@ -64,12 +64,17 @@ pub struct WebhookResponse {
     #[serde(flatten)]
     pub fields: WebhookInput,
     /// Set when deliveries failed for a whole day; cleared by a success or by reactivating.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(
+        skip_serializing_if = "Option::is_none",
+        serialize_with = "crate::handlers::rfc3339_optional"
+    )]
     pub failing_since: Option<DateTime<Utc>>,
     /// The signing secret (`whsec_…`), shown only on creation and rotation.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub secret: Option<String>,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub created_at: DateTime<Utc>,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
@@ -108,6 +113,7 @@ pub struct DeliveryAttemptResponse {
     pub latency_ms: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    #[serde(serialize_with = "crate::handlers::rfc3339")]
     pub attempted_at: DateTime<Utc>,
 }
 
