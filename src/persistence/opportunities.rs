@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::page::{PageRequest, parse_text_key, parse_timestamp_key};
 use super::schema::{opportunities, opportunity_facets};
-use super::timestamp::{StoredOptionalTimestamp, StoredTimestamp};
+use super::timestamp::{StoredOptionalDate, StoredOptionalTimestamp, StoredTimestamp};
 use super::{DbConnection, MultiBackend};
 use crate::domain::codes::{
     CountryCode, CurrencyCode, EngagementModel, ListingStatus, PppModel, ProjectStatus,
@@ -153,6 +153,7 @@ struct StoredOpportunity {
     estimated_cost_currency: Option<String>,
     investment_sought_minor: Option<i64>,
     investment_sought_currency: Option<String>,
+    #[diesel(deserialize_as = StoredOptionalDate)]
     eoi_deadline: Option<NaiveDate>,
     public_authority_id: Option<String>,
     focal_person_id: Option<String>,
