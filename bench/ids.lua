@@ -41,22 +41,24 @@ init = function(args)
   n = thread_index or 0
 end
 
+-- The next (path, pass) pair of this thread: each pass goes once through every path.
+local function next_pair()
+  local path, pass = paths[n % #paths + 1], math.floor(n / #paths)
+  n = n + tonumber(os.getenv("WRK_THREADS") or "2")
+  return path, pass
+end
+
 request = function()
   local headers = {}
   if auth then headers["Authorization"] = "Bearer " .. auth end
-  if #parties > 0 then
-    local path = paths[n % #paths + 1]
-    local party = parties[math.floor(n / #paths) % #parties + 1]
-    n = n + tonumber(os.getenv("WRK_THREADS") or "2")
+  if #parties > 0 or #stages > 0 then
+    local path, pass = next_pair()
     headers["Content-Type"] = "application/json"
-    return wrk.format(method, path, headers, '{"engagementModel":"g2g","partyId":"' .. party .. '"}')
-  end
-  if #stages > 0 then
-    local path = paths[n % #paths + 1]
-    local stage = stages[math.floor(n / #paths) % #stages + 1]
-    n = n + tonumber(os.getenv("WRK_THREADS") or "2")
-    headers["Content-Type"] = "application/json"
-    return wrk.format(method, path, headers, '{"to":"' .. stage .. '"}')
+    if #parties > 0 then
+      local party = parties[pass % #parties + 1]
+      return wrk.format(method, path, headers, '{"engagementModel":"g2g","partyId":"' .. party .. '"}')
+    end
+    return wrk.format(method, path, headers, '{"to":"' .. stages[pass % #stages + 1] .. '"}')
   end
   i = i % #paths + 1
   if body then headers["Content-Type"] = "application/json" end
