@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::persistence::{DatabaseUrl, PoolOptions, SqliteSynchronous};
+use crate::persistence::{Backend, DatabaseUrl, PoolOptions, SqliteSynchronous};
 
 /// Where the data lives and how connections are pooled.
 #[derive(Debug, Clone, clap::Args)]
@@ -10,9 +10,10 @@ pub struct DatabaseSettings {
     /// `sqlite://PATH`, a plain file path, or `postgres://USER@HOST:PORT/DB`.
     #[arg(long, env = "INVESTDESK_DATABASE_URL", default_value = "investdesk.db", value_parser = DatabaseUrl::parse)]
     pub database_url: DatabaseUrl,
-    /// Connections in the pool.
-    #[arg(long, env = "INVESTDESK_DB_POOL_SIZE", default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=256))]
-    pub db_pool_size: u32,
+    /// Connections in the pool [default: 2 per core for SQLite, at least 4; 4 per core for
+    /// PostgreSQL, at least 8].
+    #[arg(long, env = "INVESTDESK_DB_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub db_pool_size: Option<u32>,
     /// Milliseconds a request waits for a connection before it is answered 503.
     #[arg(long, env = "INVESTDESK_DB_ACQUIRE_TIMEOUT_MS", default_value_t = 3000, value_parser = clap::value_parser!(u64).range(50..=60_000))]
     pub db_acquire_timeout_ms: u64,
@@ -31,15 +32,29 @@ impl DatabaseSettings {
     pub fn for_url(url: DatabaseUrl) -> Self {
         DatabaseSettings {
             database_url: url,
-            db_pool_size: 8,
+            db_pool_size: None,
             db_acquire_timeout_ms: 3000,
             sqlite_synchronous: SqliteSynchronous::Full,
         }
     }
 
+    /// Connections in the pool: as configured, or sized to the machine. A SQLite connection
+    /// reads in the process, on a core of its own: beyond two per core they only queue, and each
+    /// holds its own page cache (up to 2 MiB). A PostgreSQL connection mostly waits on a round
+    /// trip, so more of them keep the cores busy.
+    pub fn pool_size(&self) -> u32 {
+        self.db_pool_size.unwrap_or_else(|| {
+            let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+            match self.database_url.backend() {
+                Backend::Sqlite => (2 * cores).clamp(4, 32),
+                Backend::Postgres => (4 * cores).clamp(8, 64),
+            }
+        })
+    }
+
     pub fn pool_options(&self) -> PoolOptions {
         PoolOptions {
-            max_size: self.db_pool_size,
+            max_size: self.pool_size(),
             acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
             sqlite_synchronous: self.sqlite_synchronous,
         }
@@ -210,5 +225,22 @@ mod tests {
             return; // an operator's environment would change the parsed values
         }
         assert_eq!(parsed.limits, LimitSettings::default());
+    }
+
+    #[test]
+    fn the_pool_is_sized_to_the_machine_and_the_backend_unless_configured() {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get() as u32);
+        let sqlite = DatabaseSettings::for_url(DatabaseUrl::parse("x.db").unwrap());
+        let postgres = DatabaseSettings::for_url(
+            DatabaseUrl::parse("postgres://postgres@127.0.0.1:5432/x").unwrap(),
+        );
+        assert_eq!(sqlite.pool_size(), (2 * cores).clamp(4, 32));
+        assert_eq!(postgres.pool_size(), (4 * cores).clamp(8, 64));
+        assert!(sqlite.pool_size() >= 4 && postgres.pool_size() >= 8);
+        let configured = DatabaseSettings {
+            db_pool_size: Some(3),
+            ..sqlite
+        };
+        assert_eq!(configured.pool_options().max_size, 3);
     }
 }

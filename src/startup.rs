@@ -165,7 +165,7 @@ impl Application {
         // Database work runs on each worker's blocking threads, and only as many of them as there
         // are pooled connections can do any: more threads would only queue on the pool, each
         // with its own stack and allocator state.
-        let pool = settings.database.db_pool_size as usize;
+        let pool = settings.database.pool_size() as usize;
         server = server
             .workers(workers)
             .worker_max_blocking_threads(pool.div_ceil(workers).max(2));
