@@ -96,22 +96,28 @@ async fn every_common_list_query_is_served_by_an_index_in_order() {
             );
         }
         TestDb::Postgres { .. } => {
-            let mut conn = diesel::PgConnection::establish(&app.db.url().to_string()).unwrap();
+            // A connection as the service opens it, with its session settings (generic plans).
+            let db = investdesk::persistence::Database::open(
+                app.db.url(),
+                &investdesk::config::DatabaseSettings::for_url(app.db.url()).pool_options(),
+            )
+            .unwrap();
+            let mut pooled = db.get().unwrap();
+            let investdesk::persistence::DbConnection::Postgres(conn) = &mut *pooled else {
+                panic!("a PostgreSQL database gave another connection");
+            };
             // Tiny test tables make a sequential scan the cheapest plan; forbid it to see whether
             // an index can serve each query in order.
             diesel::sql_query("SET enable_seqscan = off")
-                .execute(&mut conn)
-                .unwrap();
-            diesel::sql_query("SET plan_cache_mode = force_generic_plan")
-                .execute(&mut conn)
+                .execute(conn)
                 .unwrap();
             for (i, (name, sql, values)) in QUERIES.into_iter().enumerate() {
                 diesel::sql_query(format!("PREPARE q{i} AS {sql}"))
-                    .execute(&mut conn)
+                    .execute(conn)
                     .unwrap();
                 let plan: Vec<PgPlan> =
                     diesel::sql_query(format!("EXPLAIN EXECUTE q{i}({values})"))
-                        .load(&mut conn)
+                        .load(conn)
                         .unwrap();
                 let text: Vec<String> = plan.into_iter().map(|p| p.line).collect();
                 let scans = text.iter().any(|l| l.contains("Seq Scan"));
