@@ -639,6 +639,30 @@ mod tests {
         assert_eq!(seen.len(), 1, "{seen:?}");
     }
 
+    /// The bundled SQLite carries the build options `.cargo/config.toml` sets for it (each was
+    /// measured; see BENCHMARKS.md): a build without them still works, only slower.
+    #[test]
+    fn the_bundled_sqlite_is_built_as_configured() {
+        #[derive(diesel::QueryableByName)]
+        struct CompileOption {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            compile_options: String,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let options: Vec<String> = diesel::sql_query("PRAGMA compile_options")
+            .load::<CompileOption>(&mut conn)
+            .unwrap()
+            .into_iter()
+            .map(|o| o.compile_options)
+            .collect();
+        for wanted in ["THREADSAFE=2", "DEFAULT_MEMSTATUS=0", "ENABLE_QPSG"] {
+            assert!(
+                options.iter().any(|o| o == wanted),
+                "{wanted} not in {options:?}"
+            );
+        }
+    }
+
     /// Concurrent writes share the writer's commits: each answers with its own outcome, a failed
     /// write leaves nothing behind, and every acknowledged one is stored.
     #[tokio::test]
