@@ -384,7 +384,9 @@ impl From<OpportunityData> for OpportunityInput {
                 .collect(),
             estimated_cost: d.estimated_cost.as_ref().map(MoneyDto::from),
             investment_sought: d.investment_sought.as_ref().map(MoneyDto::from),
-            eoi_deadline: d.eoi_deadline.map(|t| t.format("%Y-%m-%d").to_string()),
+            // chrono's `Display` writes `%Y-%m-%d` directly; `format` interprets the pattern
+            // for every date (a test checks they agree).
+            eoi_deadline: d.eoi_deadline.map(|t| t.to_string()),
             public_authority_id: d.public_authority_id.map(PartyId::into_string),
             focal_person_id: d.focal_person_id.map(PersonId::into_string),
             partner_countries: d.partner_countries.into_iter().map(String::from).collect(),
@@ -830,4 +832,26 @@ pub async fn delete_opportunity(
     let id = path_id(&id, OpportunityId::parse)?;
     services::opportunities::delete(&state, &caller, id, if_match(&request)).await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    /// Responses write `eoiDeadline` with chrono's `Display`, which must be `%Y-%m-%d`, the form
+    /// requests are parsed in, for every year.
+    #[test]
+    fn deadlines_are_written_as_yyyy_mm_dd() {
+        for (y, m, d) in [
+            (2026, 11, 28),
+            (1, 1, 1),
+            (0, 12, 31),
+            (-1, 6, 1),
+            (9999, 12, 31),
+            (12345, 6, 7),
+        ] {
+            let date = NaiveDate::from_ymd_opt(y, m, d).unwrap();
+            assert_eq!(date.to_string(), date.format("%Y-%m-%d").to_string());
+        }
+    }
 }
