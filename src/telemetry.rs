@@ -38,10 +38,18 @@ pub fn init(format: LogFormat) {
 static PROMETHEUS: std::sync::OnceLock<metrics_exporter_prometheus::PrometheusHandle> =
     std::sync::OnceLock::new();
 
-/// The process's Prometheus recorder, installed on first use.
+/// How often the recorder folds the request durations recorded since into its histogram.
+const METRICS_UPKEEP: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// The process's Prometheus recorder, installed on first use, with a thread that keeps it.
+///
+/// The recorder buffers each histogram sample until it is folded into the buckets, which a
+/// scrape of `/metrics` or an upkeep does. Without upkeep the buffer grows with every request
+/// between scrapes, and for ever if nothing scrapes: 5 s of `/healthz` at 100k requests/s left
+/// 9 MiB resident. The upkeep thread bounds it to a second's samples.
 pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
     PROMETHEUS.get_or_init(|| {
-        metrics_exporter_prometheus::PrometheusBuilder::new()
+        let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
             .set_buckets_for_metric(
                 metrics_exporter_prometheus::Matcher::Full("http_request_duration_seconds".into()),
                 &[
@@ -50,7 +58,18 @@ pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
             )
             .expect("bucket list is not empty")
             .install_recorder()
-            .expect("no other metrics recorder is installed")
+            .expect("no other metrics recorder is installed");
+        let kept = handle.clone();
+        std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || {
+                loop {
+                    std::thread::sleep(METRICS_UPKEEP);
+                    kept.run_upkeep();
+                }
+            })
+            .expect("the metrics upkeep thread starts");
+        handle
     })
 }
 
