@@ -216,4 +216,27 @@ mod tests {
         assert!(sane_request_id(&HeaderValue::from_str(&"a".repeat(129)).unwrap()).is_none());
         assert!(sane_request_id(&HeaderValue::from_static("")).is_none());
     }
+
+    /// The recorder's histogram buffer is emptied by a thread of its own, not only by scrapes.
+    #[test]
+    fn the_recorder_has_its_upkeep_thread() {
+        prometheus();
+        let threads = || -> Vec<String> {
+            std::fs::read_dir("/proc/self/task")
+                .unwrap()
+                .filter_map(|t| std::fs::read_to_string(t.ok()?.path().join("comm")).ok())
+                .map(|name| name.trim().to_owned())
+                .collect()
+        };
+        // A new thread names itself once it runs.
+        let started = std::time::Instant::now();
+        while !threads().iter().any(|t| t == "metrics-upkeep") {
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(5),
+                "{:?}",
+                threads()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    }
 }
