@@ -141,6 +141,7 @@ pub enum SqliteSynchronous {
 }
 
 /// Opens connections to the backend the URL names, with its session settings.
+#[derive(Clone)]
 pub struct Manager {
     url: DatabaseUrl,
     sqlite_synchronous: SqliteSynchronous,
@@ -245,7 +246,11 @@ fn write_batches(manager: Manager, jobs: std::sync::mpsc::Receiver<WriteJob>) {
             (_, DbConnection::Postgres(_)) => Err("the group-commit writer is SQLite's".to_owned()),
         };
         if let Err(message) = began {
-            own = None;
+            // A connection that could not begin is replaced; a turn that timed out was not its
+            // fault.
+            if turn.is_some() {
+                own = None;
+            }
             fail(batch, message);
             continue;
         }
@@ -338,7 +343,7 @@ impl Database {
             .connection_timeout(options.acquire_timeout)
             .test_on_check_out(false)
             .error_handler(Box::new(r2d2::LoggingErrorHandler))
-            .build(manager)
+            .build(manager.clone())
             .map_err(|source| OpenError::Connect {
                 url: url.clone(),
                 source,
@@ -346,10 +351,6 @@ impl Database {
         let writer = match url.backend() {
             Backend::Sqlite => {
                 let (sender, jobs) = std::sync::mpsc::channel();
-                let manager = Manager {
-                    url: url.clone(),
-                    sqlite_synchronous: options.sqlite_synchronous,
-                };
                 std::thread::Builder::new()
                     .name("sqlite-writer".into())
                     .spawn(move || write_batches(manager, jobs))
