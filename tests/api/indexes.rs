@@ -3,7 +3,22 @@
 
 use diesel::{Connection, RunQueryDsl};
 
-use crate::helpers::{TestDb, spawn_app};
+use crate::helpers::{TestApp, TestDb, spawn_app};
+
+/// Runs `work` on a PostgreSQL connection opened as the service opens its own, with its session
+/// settings (generic plans among them).
+fn on_service_connection<T>(app: &TestApp, work: impl FnOnce(&mut diesel::PgConnection) -> T) -> T {
+    let db = investdesk::persistence::Database::open(
+        app.db.url(),
+        &investdesk::config::DatabaseSettings::for_url(app.db.url()).pool_options(),
+    )
+    .unwrap();
+    let mut pooled = db.get().unwrap();
+    let investdesk::persistence::DbConnection::Postgres(conn) = &mut *pooled else {
+        panic!("a PostgreSQL database gave another connection");
+    };
+    work(conn)
+}
 
 /// The shapes of the list queries the service sends (keyset pages, the public catalogue), with
 /// their values bound as the service binds them, and a value for each parameter. The plans
@@ -95,17 +110,7 @@ async fn every_common_list_query_is_served_by_an_index_in_order() {
                 "the check would not notice a sort"
             );
         }
-        TestDb::Postgres { .. } => {
-            // A connection as the service opens it, with its session settings (generic plans).
-            let db = investdesk::persistence::Database::open(
-                app.db.url(),
-                &investdesk::config::DatabaseSettings::for_url(app.db.url()).pool_options(),
-            )
-            .unwrap();
-            let mut pooled = db.get().unwrap();
-            let investdesk::persistence::DbConnection::Postgres(conn) = &mut *pooled else {
-                panic!("a PostgreSQL database gave another connection");
-            };
+        TestDb::Postgres { .. } => on_service_connection(&app, |conn| {
             // Tiny test tables make a sequential scan the cheapest plan; forbid it to see whether
             // an index can serve each query in order.
             diesel::sql_query("SET enable_seqscan = off")
@@ -127,7 +132,7 @@ async fn every_common_list_query_is_served_by_an_index_in_order() {
                 assert!(!scans && !sorts, "{name}: {text:#?}");
                 checked += 1;
             }
-        }
+        }),
     }
     report!("EXPLAIN: {checked} list query shapes served by indexes in order");
 }
@@ -147,22 +152,15 @@ async fn on_postgresql_the_columns_lists_test_come_first() {
     let TestDb::Postgres { .. } = &app.db else {
         return;
     };
-    let db = investdesk::persistence::Database::open(
-        app.db.url(),
-        &investdesk::config::DatabaseSettings::for_url(app.db.url()).pool_options(),
-    )
-    .unwrap();
-    let mut pooled = db.get().unwrap();
-    let investdesk::persistence::DbConnection::Postgres(conn) = &mut *pooled else {
-        panic!("a PostgreSQL database gave another connection");
-    };
-    let columns: Vec<String> = diesel::sql_query(
-        "SELECT attname::text AS attname FROM pg_attribute \
+    let columns: Vec<String> = on_service_connection(&app, |conn| {
+        diesel::sql_query(
+            "SELECT attname::text AS attname FROM pg_attribute \
          WHERE attrelid = 'opportunities'::regclass AND attnum > 0 AND NOT attisdropped \
          ORDER BY attnum LIMIT 5",
-    )
-    .load::<Column>(conn)
-    .unwrap()
+        )
+        .load::<Column>(conn)
+        .unwrap()
+    })
     .into_iter()
     .map(|c| c.attname)
     .collect();
