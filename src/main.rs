@@ -458,8 +458,9 @@ fn bench_db(settings: &DatabaseSettings, seconds: u64) -> Result<(), String> {
         engagement_models: vec![EngagementModel::G2g],
         ..OpportunityFilter::default()
     };
+    // What a list page reads: the stored representations.
     measure("db_filtered_page", &mut conn, &mut |c, _| {
-        let _ = store::list(c, &filter, &page(None));
+        let _ = store::list_listed(c, &filter, &page(None));
     });
     use investdesk::persistence::commit_probe;
     commit_probe::create(&mut conn).map_err(|e| e.to_string())?;

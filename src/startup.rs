@@ -34,6 +34,8 @@ pub enum StartError {
     CorsOrigin(String),
     #[error("cannot serialize the OpenAPI document: {0}")]
     Document(String),
+    #[error("cannot render the stored opportunities' representations: {0}")]
+    Render(String),
 }
 
 /// A bound, not yet running, server.
@@ -51,6 +53,21 @@ impl Application {
             &settings.database.pool_options(),
         )?;
         database.migrate()?;
+        // Opportunities written before their representation was stored, or since a migration
+        // that changed it, get theirs before the first list page is served.
+        let rendered = database
+            .get()
+            .map_err(|e| StartError::Render(e.to_string()))
+            .and_then(|mut conn| {
+                crate::services::opportunities::render_unrendered(&mut conn)
+                    .map_err(|e| StartError::Render(e.to_string()))
+            })?;
+        if rendered > 0 {
+            tracing::info!(
+                rendered,
+                "rendered the representations of stored opportunities"
+            );
+        }
         let listener =
             TcpListener::bind(&settings.listen).map_err(|source| StartError::Listen {
                 address: settings.listen.clone(),

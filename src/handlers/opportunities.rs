@@ -9,7 +9,7 @@ use validator::Validate;
 
 use super::auth::Caller;
 use super::extract::{Json, Problems, Query};
-use super::pagination::Paging;
+use super::pagination::{Paging, serialized_page};
 use super::parties::{optional_id, web_url};
 use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::codes::{
@@ -454,6 +454,13 @@ impl From<Opportunity> for OpportunityResponse {
     }
 }
 
+/// The opportunity as the API shows it, serialized: the body of `GET /v1/opportunities/{id}`,
+/// and what each row stores for list pages to serve as it is (see migration 8).
+pub fn representation(opportunity: &Opportunity) -> String {
+    serde_json::to_string(&OpportunityResponse::from(opportunity.clone()))
+        .expect("an opportunity serializes: its maps have string keys")
+}
+
 crate::page_type!(
     /// A page of opportunities.
     OpportunityPage, OpportunityResponse);
@@ -709,7 +716,8 @@ pub async fn list_opportunities(
     let filter = q.filter()?;
     let cut = paging.clone();
     let state_for_render = state.clone();
-    let (body, next) = services::opportunities::list(
+    // Each item is the opportunity's stored representation, served as it is.
+    let (body, next) = services::opportunities::list_listed(
         &state,
         &caller,
         filter,
@@ -721,20 +729,19 @@ pub async fn list_opportunities(
                     key: match sort {
                         OpportunitySort::Created => String::new(),
                         OpportunitySort::Updated => timestamp_key(&o.updated_at),
-                        OpportunitySort::Title => o.data.data.title.clone(),
+                        OpportunitySort::Title => o.title.clone(),
                     },
-                    id: o.id.to_string(),
+                    id: o.id.clone(),
                 });
-            let page = OpportunityPage {
-                items: items.into_iter().map(OpportunityResponse::from).collect(),
-                next_cursor,
-                total_count: total,
-            };
-            (serde_json::to_vec(&page), page.next_cursor)
+            let body = serialized_page(
+                items.iter().filter_map(|o| o.representation.as_deref()),
+                next_cursor.as_deref(),
+                total,
+            );
+            (body, next_cursor)
         },
     )
     .await?;
-    let body = body.map_err(|e| AppError::internal(e.to_string()))?;
     Ok(paging.respond_serialized(body, next.as_deref()))
 }
 
@@ -837,6 +844,66 @@ pub async fn delete_opportunity(
 #[cfg(test)]
 mod tests {
     use chrono::NaiveDate;
+
+    use super::*;
+    use crate::domain::opportunities::Listing;
+
+    /// Lists serve each opportunity's representation as it was stored when the opportunity was
+    /// last written (migration 8). So when this text changes, stored ones are out of date: add a
+    /// migration that sets `opportunities.representation` to NULL, for every instance to render
+    /// them again when it starts, and then update the text here.
+    #[test]
+    fn the_stored_representation_is_unchanged() {
+        let input: OpportunityInput = serde_json::from_value(serde_json::json!({
+            "title": "M-6 Hyderabad–Sukkur \"Motorway\"",
+            "description": "A 306 km, six-lane motorway between Hyderabad and Sukkur.",
+            "sectors": ["transport.road"],
+            "projectType": "construction",
+            "projectStatus": "preparation",
+            "engagementModels": ["g2g", "ppp"],
+            "pppModel": "bot",
+            "hostCountry": "PK",
+            "locations": [{"region": "Sindh", "coordinates": [[68.37, 25.39]]}],
+            "estimatedCost": {"amount": "1700000000.00", "currency": "USD"},
+            "investmentSought": {"amount": "1225000000", "currency": "USD"},
+            "eoiDeadline": "2027-06-30",
+            "publicAuthorityId": "pty_01jd8x3v5ffd2b6jq4w5k9h8zq",
+            "focalPersonId": "per_01jd8x3v5ffd2b6jq4w5k9h8zq",
+            "partnerCountries": ["AZ", "TR"],
+            "documents": [{"title": "Feasibility", "documentType": "feasibilityStudy", "url": "https://nha.gov.pk/m6.pdf"}]
+        }))
+        .unwrap();
+        let at =
+            |s: &str| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f").unwrap();
+        let opportunity = Opportunity {
+            id: OpportunityId::from_db("opp_01jd8x3v5ffd2b6jq4w5k9h8zq".to_owned()),
+            data: Listing {
+                data: input.parse().unwrap(),
+                status: ListingStatus::Published,
+                published_at: Some(at("2026-11-28T10:00:00.5")),
+            },
+            created_at: at("2026-11-27T09:00:00"),
+            updated_at: at("2026-11-28T10:00:00.123456"),
+            version: 3,
+        };
+        assert_eq!(
+            representation(&opportunity),
+            concat!(
+                r#"{"id":"opp_01jd8x3v5ffd2b6jq4w5k9h8zq","title":"M-6 Hyderabad–Sukkur \"Motorway\"","#,
+                r#""description":"A 306 km, six-lane motorway between Hyderabad and Sukkur.","#,
+                r#""sectors":["transport.road"],"projectType":"construction","projectStatus":"preparation","#,
+                r#""engagementModels":["g2g","ppp"],"pppModel":"bot","hostCountry":"PK","#,
+                r#""locations":[{"region":"Sindh","coordinates":[[68.37,25.39]]}],"#,
+                r#""estimatedCost":{"amount":"1700000000.00","currency":"USD"},"#,
+                r#""investmentSought":{"amount":"1225000000.00","currency":"USD"},"#,
+                r#""eoiDeadline":"2027-06-30","publicAuthorityId":"pty_01jd8x3v5ffd2b6jq4w5k9h8zq","#,
+                r#""focalPersonId":"per_01jd8x3v5ffd2b6jq4w5k9h8zq","partnerCountries":["AZ","TR"],"#,
+                r#""documents":[{"title":"Feasibility","documentType":"feasibilityStudy","url":"https://nha.gov.pk/m6.pdf"}],"#,
+                r#""listingStatus":"published","createdAt":"2026-11-27T09:00:00Z","#,
+                r#""updatedAt":"2026-11-28T10:00:00.123456Z","publishedAt":"2026-11-28T10:00:00.500Z","version":3}"#,
+            )
+        );
+    }
 
     /// Responses write `eoiDeadline` with chrono's `Display`, which must be `%Y-%m-%d`, the form
     /// requests are parsed in, for every year.

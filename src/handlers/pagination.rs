@@ -186,6 +186,33 @@ macro_rules! page_type {
     };
 }
 
+/// A page as [`page_type!`] pages serialize, of items already serialized (a test checks they
+/// agree): for lists that serve stored representations without parsing them.
+pub fn serialized_page<'a>(
+    items: impl IntoIterator<Item = &'a str>,
+    next_cursor: Option<&str>,
+    total_count: Option<i64>,
+) -> Vec<u8> {
+    let mut body = Vec::with_capacity(4096);
+    body.extend_from_slice(b"{\"items\":[");
+    for (i, item) in items.into_iter().enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(item.as_bytes());
+    }
+    body.push(b']');
+    if let Some(cursor) = next_cursor {
+        body.extend_from_slice(b",\"nextCursor\":");
+        serde_json::to_writer(&mut body, cursor).expect("a string serializes");
+    }
+    if let Some(total) = total_count {
+        body.extend_from_slice(format!(",\"totalCount\":{total}").as_bytes());
+    }
+    body.push(b'}');
+    body
+}
+
 /// Defines a list endpoint's query parameters: the paging ones every list shares, plus filters.
 #[macro_export]
 macro_rules! list_query {
@@ -303,6 +330,41 @@ impl<S: Copy> Paging<S> {
 
 #[cfg(test)]
 mod tests {
+    crate::page_type!(
+        /// A page to compare [`serialized_page`] with.
+        ValuePage, serde_json::Value);
+
+    #[test]
+    fn a_page_of_serialized_items_is_the_page_serde_writes() {
+        let items = vec![
+            serde_json::json!({"id": "opp_1", "title": "M-6 \"Hyderabad\"", "n": [1.5, null]}),
+            serde_json::json!({"id": "opp_2"}),
+        ];
+        let texts: Vec<String> = items.iter().map(|v| v.to_string()).collect();
+        for (items, next_cursor, total_count) in [
+            (items.clone(), Some("ab.c\"d".to_owned()), Some(42)),
+            (items.clone(), None, None),
+            (Vec::new(), None, Some(0)),
+        ] {
+            let texts = &texts[..items.len()];
+            let expected = serde_json::to_vec(&ValuePage {
+                items,
+                next_cursor: next_cursor.clone(),
+                total_count,
+            })
+            .unwrap();
+            let written = serialized_page(
+                texts.iter().map(String::as_str),
+                next_cursor.as_deref(),
+                total_count,
+            );
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                String::from_utf8(expected).unwrap()
+            );
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -183,6 +183,8 @@ struct OpportunityRow {
     is_public: i32,
     /// Derived from the sectors and engagement models (see [`facet_mask`] and migration 6).
     facet_mask: i64,
+    /// The opportunity as the API shows it, which list pages serve as stored (see migration 8).
+    representation: String,
 }
 
 fn json<T: serde::Serialize>(value: &T) -> String {
@@ -210,13 +212,14 @@ fn money_of(minor: Option<i64>, currency: Option<String>) -> Option<Money> {
 }
 
 impl OpportunityRow {
-    fn from_domain(opportunity: &Opportunity) -> Self {
+    fn from_domain(opportunity: &Opportunity, representation: &str) -> Self {
         let d = &opportunity.data.data;
         OpportunityRow {
             stored: StoredOpportunity::from_domain(opportunity),
             search_text: d.search_text(),
             is_public: i32::from(opportunity.data.status.is_public()),
             facet_mask: facet_mask(d),
+            representation: representation.to_owned(),
         }
     }
 }
@@ -440,14 +443,18 @@ fn replace_facets(conn: &mut DbConnection, opportunity: &Opportunity) -> QueryRe
     Ok(())
 }
 
-/// Inserts many opportunities and their facets in batches (bulk loads).
-pub fn insert_many(conn: &mut DbConnection, items: &[Opportunity]) -> QueryResult<()> {
-    let rows: Vec<OpportunityRow> = items.iter().map(OpportunityRow::from_domain).collect();
+/// Inserts many opportunities, each with its representation, and their facets in batches (bulk
+/// loads).
+pub fn insert_many(conn: &mut DbConnection, items: &[(Opportunity, String)]) -> QueryResult<()> {
+    let rows: Vec<OpportunityRow> = items
+        .iter()
+        .map(|(o, representation)| OpportunityRow::from_domain(o, representation))
+        .collect();
     for chunk in rows.chunks(500) {
         crate::insert_batch!(conn, opportunities::table, chunk)?;
     }
     let mut facets = Vec::new();
-    for o in items {
+    for (o, _) in items {
         for (facet, value) in facets_of(&o.data.data) {
             facets.push((
                 opportunity_facets::facet.eq(facet),
@@ -462,25 +469,32 @@ pub fn insert_many(conn: &mut DbConnection, items: &[Opportunity]) -> QueryResul
     Ok(())
 }
 
-pub fn insert(conn: &mut DbConnection, opportunity: &Opportunity) -> QueryResult<()> {
+/// Inserts an opportunity with its representation (see [`OpportunityRow::representation`]).
+pub fn insert(
+    conn: &mut DbConnection,
+    opportunity: &Opportunity,
+    representation: &str,
+) -> QueryResult<()> {
     diesel::insert_into(opportunities::table)
-        .values(OpportunityRow::from_domain(opportunity))
+        .values(OpportunityRow::from_domain(opportunity, representation))
         .execute(conn)?;
     replace_facets(conn, opportunity)
 }
 
-/// Writes `opportunity` over the stored row if that row is still at `previous_version`.
+/// Writes `opportunity`, with its representation, over the stored row if that row is still at
+/// `previous_version`.
 pub fn update(
     conn: &mut DbConnection,
     opportunity: &Opportunity,
     previous_version: i32,
+    representation: &str,
 ) -> QueryResult<bool> {
     let changed = diesel::update(
         opportunities::table
             .find(opportunity.id.as_str())
             .filter(opportunities::version.eq(previous_version)),
     )
-    .set(OpportunityRow::from_domain(opportunity))
+    .set(OpportunityRow::from_domain(opportunity, representation))
     .execute(conn)?;
     if changed == 0 {
         return Ok(false);
@@ -532,13 +546,14 @@ pub fn exists(conn: &mut DbConnection, id: &OpportunityId) -> QueryResult<bool> 
     diesel::select(diesel::dsl::exists(opportunities::table.find(id.as_str()))).get_result(conn)
 }
 
-pub fn list(
-    conn: &mut DbConnection,
+/// The opportunities on a page, in its order, with one more row than the page holds when there is
+/// another page.
+fn page_of(
     filter: &OpportunityFilter,
     page: &PageRequest<OpportunitySort>,
-) -> QueryResult<Vec<Opportunity>> {
+) -> opportunities::BoxedQuery<'static, MultiBackend> {
     let mut query = filtered(filter);
-    let rows = match page.sort {
+    match page.sort {
         OpportunitySort::Created => crate::keyset!(query, page, opportunities::id),
         OpportunitySort::Updated => crate::keyset!(
             query,
@@ -555,11 +570,74 @@ pub fn list(
             parse_text_key
         ),
     }
-    .select(StoredOpportunity::as_select())
-    .load(conn)?;
-    rows.into_iter()
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &OpportunityFilter,
+    page: &PageRequest<OpportunitySort>,
+) -> QueryResult<Vec<Opportunity>> {
+    page_of(filter, page)
+        .select(StoredOpportunity::as_select())
+        .load(conn)?
+        .into_iter()
         .map(StoredOpportunity::into_domain)
         .collect()
+}
+
+/// An opportunity on a list page, as the page serves it: the keys of its cursor, and its stored
+/// representation (`None` until rendered: see migration 8).
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = opportunities)]
+pub struct ListedOpportunity {
+    pub id: String,
+    #[diesel(deserialize_as = StoredTimestamp)]
+    pub updated_at: NaiveDateTime,
+    pub title: String,
+    pub representation: Option<String>,
+}
+
+/// A page of opportunities as [`ListedOpportunity`]s: what [`list`] selects, without decoding the
+/// opportunities.
+pub fn list_listed(
+    conn: &mut DbConnection,
+    filter: &OpportunityFilter,
+    page: &PageRequest<OpportunitySort>,
+) -> QueryResult<Vec<ListedOpportunity>> {
+    page_of(filter, page)
+        .select(ListedOpportunity::as_select())
+        .load(conn)
+}
+
+/// Up to `limit` opportunities whose representation is not rendered yet, found through the
+/// partial index of migration 8.
+pub fn unrendered(conn: &mut DbConnection, limit: i64) -> QueryResult<Vec<OpportunityId>> {
+    Ok(opportunities::table
+        .filter(opportunities::representation.is_null())
+        .select(opportunities::id)
+        .order(opportunities::id)
+        .limit(limit)
+        .load::<String>(conn)?
+        .into_iter()
+        .map(OpportunityId::from_db)
+        .collect())
+}
+
+/// Stores the representation of the opportunity `id` if its row is still at `version`.
+pub fn set_representation(
+    conn: &mut DbConnection,
+    id: &OpportunityId,
+    version: i32,
+    representation: &str,
+) -> QueryResult<bool> {
+    diesel::update(
+        opportunities::table
+            .find(id.as_str())
+            .filter(opportunities::version.eq(version)),
+    )
+    .set(opportunities::representation.eq(representation))
+    .execute(conn)
+    .map(|changed| changed == 1)
 }
 
 pub fn count(conn: &mut DbConnection, filter: &OpportunityFilter) -> QueryResult<i64> {

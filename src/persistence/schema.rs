@@ -95,6 +95,7 @@ diesel::table! {
         version -> Integer,
         is_public -> Integer,
         facet_mask -> BigInt,
+        representation -> Nullable<Text>,
     }
 }
 

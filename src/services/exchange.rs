@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use super::AppState;
 use super::events::record;
-use super::opportunities::{opportunity_event, validate};
+use super::opportunities::{self as service, opportunity_event, validate};
 use crate::domain::access::Caller;
 use crate::domain::codes::ListingStatus;
 use crate::domain::ids::{OpportunityId, PartyId, PersonId};
@@ -205,7 +205,7 @@ fn import_one(
                     version: current.version + 1,
                     ..current.clone()
                 };
-                if !store::update(conn, &next, current.version)? {
+                if !service::write(conn, &next, current.version)? {
                     return Err(AppError::PreconditionFailed);
                 }
                 let kind = if next.data.status != current.data.status
@@ -241,7 +241,7 @@ fn import_one(
                 updated_at: now,
                 version: 1,
             };
-            store::insert(conn, &created)?;
+            service::insert(conn, &created)?;
             record(conn, opportunity_event("opportunity.created", &created))?;
             if status == ListingStatus::Published {
                 record(conn, opportunity_event("opportunity.published", &created))?;

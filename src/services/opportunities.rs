@@ -2,6 +2,8 @@
 //! ones only; publication needs a complete listing; a published opportunity is archived, never
 //! deleted.
 
+use diesel::QueryResult;
+
 use super::events::{event, record};
 use super::{AppState, Expected, check_references, fresh, replace};
 use crate::domain::access::Caller;
@@ -10,7 +12,10 @@ use crate::domain::events::Audience;
 use crate::domain::ids::OpportunityId;
 use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
 use crate::error::{AppError, FieldError};
-use crate::persistence::opportunities::{self as store, OpportunityFilter, OpportunitySort};
+use crate::handlers::opportunities::representation;
+use crate::persistence::opportunities::{
+    self as store, ListedOpportunity, OpportunityFilter, OpportunitySort,
+};
 use crate::persistence::page::PageRequest;
 use crate::persistence::{self, DbConnection, initiatives, parties, people};
 
@@ -125,7 +130,7 @@ pub async fn create(
             };
             validate(conn, &listing)?;
             let opportunity = fresh(OpportunityId::generate(), listing);
-            store::insert(conn, &opportunity)?;
+            insert(conn, &opportunity)?;
             record(conn, opportunity_event("opportunity.created", &opportunity))?;
             Ok(opportunity)
         })
@@ -149,18 +154,56 @@ pub async fn get(
         .await
 }
 
-/// A page of the opportunities the caller may see, and their total when asked for, handed to
-/// `render` on the thread that loaded them: the page is serialized where its rows were decoded,
-/// and its memory freed there too, instead of crossing to an HTTP worker (freeing another
-/// thread's allocations was a quarter of a page's time).
-pub async fn list<R: Send + 'static>(
-    state: &AppState,
-    caller: &Caller,
-    mut filter: OpportunityFilter,
-    page: PageRequest<OpportunitySort>,
-    with_total: bool,
-    render: impl FnOnce(Vec<Opportunity>, Option<i64>) -> R + Send + 'static,
-) -> Result<R, AppError> {
+/// Inserts a new opportunity with its representation.
+pub(crate) fn insert(conn: &mut DbConnection, opportunity: &Opportunity) -> QueryResult<()> {
+    store::insert(conn, opportunity, &representation(opportunity))
+}
+
+/// Writes a changed opportunity, with its representation, if its row is still at
+/// `previous_version`.
+pub(crate) fn write(
+    conn: &mut DbConnection,
+    opportunity: &Opportunity,
+    previous_version: i32,
+) -> QueryResult<bool> {
+    store::update(
+        conn,
+        opportunity,
+        previous_version,
+        &representation(opportunity),
+    )
+}
+
+/// Renders the representation of every opportunity stored without one (see migration 8), a batch
+/// per transaction; returns how many it rendered. Cheap when there are none: one probe of an index
+/// that holds only such rows.
+pub fn render_unrendered(conn: &mut DbConnection) -> QueryResult<usize> {
+    let mut rendered = 0;
+    loop {
+        let ids = store::unrendered(conn, 500)?;
+        if ids.is_empty() {
+            return Ok(rendered);
+        }
+        rendered += persistence::write_transaction(conn, |conn| {
+            let mut done = 0;
+            for id in &ids {
+                // Gone since, or changed since (and then written with its representation).
+                if let Some(o) = store::get(conn, id)? {
+                    done += usize::from(store::set_representation(
+                        conn,
+                        id,
+                        o.version,
+                        &representation(&o),
+                    )?);
+                }
+            }
+            QueryResult::Ok(done)
+        })?;
+    }
+}
+
+/// The filter narrowed to what the caller may see, or `None` when that is nothing.
+fn visible(caller: &Caller, mut filter: OpportunityFilter) -> Option<OpportunityFilter> {
     if !caller.is_staff() {
         let requested = std::mem::take(&mut filter.listing_statuses);
         filter.listing_statuses = ListingStatus::ALL
@@ -169,18 +212,65 @@ pub async fn list<R: Send + 'static>(
             .filter(|s| s.is_public() && (requested.is_empty() || requested.contains(s)))
             .collect();
         if filter.listing_statuses.is_empty() {
-            return Ok(render(Vec::new(), with_total.then_some(0)));
+            return None;
         }
     }
+    Some(filter)
+}
+
+/// The opportunities the caller may see, a page of them, and their total when asked for, handed to
+/// `render` on the thread that loaded them: the page is serialized where its rows were decoded,
+/// and its memory freed there too, instead of crossing to an HTTP worker (freeing another
+/// thread's allocations was a quarter of a page's time).
+pub async fn list<R: Send + 'static>(
+    state: &AppState,
+    caller: &Caller,
+    filter: OpportunityFilter,
+    page: PageRequest<OpportunitySort>,
+    with_total: bool,
+    render: impl FnOnce(Vec<Opportunity>, Option<i64>) -> R + Send + 'static,
+) -> Result<R, AppError> {
+    let Some(filter) = visible(caller, filter) else {
+        return Ok(render(Vec::new(), with_total.then_some(0)));
+    };
     state
         .db
         .run(move |conn| {
             let items = store::list(conn, &filter, &page)?;
-            let total = if with_total {
-                Some(store::count(conn, &filter)?)
-            } else {
-                None
-            };
+            let total = with_total
+                .then(|| store::count(conn, &filter))
+                .transpose()?;
+            Ok(render(items, total))
+        })
+        .await
+}
+
+/// As [`list`], with the opportunities as their stored representations (what a list page
+/// serves), each present: one not rendered yet is rendered from its columns here.
+pub async fn list_listed<R: Send + 'static>(
+    state: &AppState,
+    caller: &Caller,
+    filter: OpportunityFilter,
+    page: PageRequest<OpportunitySort>,
+    with_total: bool,
+    render: impl FnOnce(Vec<ListedOpportunity>, Option<i64>) -> R + Send + 'static,
+) -> Result<R, AppError> {
+    let Some(filter) = visible(caller, filter) else {
+        return Ok(render(Vec::new(), with_total.then_some(0)));
+    };
+    state
+        .db
+        .run(move |conn| {
+            let mut items = store::list_listed(conn, &filter, &page)?;
+            for item in items.iter_mut().filter(|i| i.representation.is_none()) {
+                let id = OpportunityId::from_db(item.id.clone());
+                item.representation = store::get(conn, &id)?.map(|o| representation(&o));
+            }
+            // One deleted between the two reads is left out.
+            items.retain(|i| i.representation.is_some());
+            let total = with_total
+                .then(|| store::count(conn, &filter))
+                .transpose()?;
             Ok(render(items, total))
         })
         .await
@@ -212,7 +302,7 @@ pub async fn update(
                     relist(current, data, status)
                 },
                 validate,
-                store::update,
+                write,
             )?;
             if next.version != version {
                 let kind = match next.data.status {

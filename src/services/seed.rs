@@ -712,28 +712,51 @@ pub fn synthetic(
             if status == ListingStatus::Published {
                 published.push((id.clone(), engagement.clone()));
             }
-            batch.push(Stored {
+            let opportunity = Stored {
                 id,
                 data: Listing {
                     data: OpportunityData {
-                        title: format!("Synthetic opportunity {i}: {} in {}", chosen[0], pick(&mut rng, &regions)),
-                        description: format!("A synthetic listing for benchmarks: {} project number {i}, offered on {} terms, with enough words to search.", chosen[0], engagement[0]),
+                        title: format!(
+                            "Synthetic opportunity {i}: {} in {}",
+                            chosen[0],
+                            pick(&mut rng, &regions)
+                        ),
+                        description: format!(
+                            "A synthetic listing for benchmarks: {} project number {i}, offered on {} terms, with enough words to search.",
+                            chosen[0], engagement[0]
+                        ),
                         purpose: None,
                         sectors: chosen,
                         project_type: Some(code("construction")),
-                        project_status: code(pick(&mut rng, &["identification", "preparation", "implementation"])),
+                        project_status: code(pick(
+                            &mut rng,
+                            &["identification", "preparation", "implementation"],
+                        )),
                         engagement_models: engagement,
                         ppp_model: None,
                         host_country: code(pick(&mut rng, &countries)),
-                        locations: vec![Location { description: Some("Site".into()), region: Some(pick(&mut rng, &regions).into()), coordinates: vec![[lon, lat]] }],
+                        locations: vec![Location {
+                            description: Some("Site".into()),
+                            region: Some(pick(&mut rng, &regions).into()),
+                            coordinates: vec![[lon, lat]],
+                        }],
                         estimated_cost: Some(Money::from_minor(cost, code(currency))),
                         investment_sought: Some(Money::from_minor(cost / 2, code(currency))),
-                        eoi_deadline: NaiveDate::from_ymd_opt(2027, rng.random_range(1..=12), rng.random_range(1..=28)),
+                        eoi_deadline: NaiveDate::from_ymd_opt(
+                            2027,
+                            rng.random_range(1..=12),
+                            rng.random_range(1..=28),
+                        ),
                         public_authority_id: Some(authority.id.clone()),
                         focal_person_id: Some(all_people[0].id.clone()),
                         partner_countries: vec![code(pick(&mut rng, &["AZ", "TR", "AE"]))],
                         initiative_id: None,
-                        documents: vec![Document { title: "Project brief".into(), document_type: code("projectScope"), url: "https://example.org/brief.pdf".into(), language: Some("en".into()) }],
+                        documents: vec![Document {
+                            title: "Project brief".into(),
+                            document_type: code("projectScope"),
+                            url: "https://example.org/brief.pdf".into(),
+                            language: Some("en".into()),
+                        }],
                         oc4ids_id: None,
                     },
                     status,
@@ -742,7 +765,9 @@ pub fn synthetic(
                 created_at: now,
                 updated_at: now,
                 version: 1,
-            });
+            };
+            let shown = crate::handlers::opportunities::representation(&opportunity);
+            batch.push((opportunity, shown));
         }
         write_transaction(conn, |conn| opportunities::insert_many(conn, &batch))?;
         done += size;

@@ -24,7 +24,7 @@ fn on_service_connection<T>(app: &TestApp, work: impl FnOnce(&mut diesel::PgConn
 /// their values bound as the service binds them, and a value for each parameter. The plans
 /// checked are those made without the values, as the service's are: SQLite is built with
 /// `SQLITE_ENABLE_QPSG`, and PostgreSQL connections use generic plans.
-const QUERIES: [(&str, &str, &str); 8] = [
+const QUERIES: [(&str, &str, &str); 9] = [
     (
         "public catalogue of a sector and engagement model",
         "SELECT id FROM opportunities WHERE is_public = $1 AND (facet_mask & $2) <> $3 AND (facet_mask & $4) <> $3 AND id > $5 ORDER BY id LIMIT $6",
@@ -49,6 +49,11 @@ const QUERIES: [(&str, &str, &str); 8] = [
         "public catalogue of a partner country",
         "SELECT id FROM opportunities WHERE is_public = $1 AND EXISTS (SELECT 1 FROM opportunity_facets WHERE facet = $2 AND value = $3 AND opportunity_id = opportunities.id) ORDER BY id LIMIT $4",
         "1, 'partnerCountry', 'CN', 21",
+    ),
+    (
+        "opportunities whose representation a starting instance renders",
+        "SELECT id FROM opportunities WHERE representation IS NULL ORDER BY id LIMIT $1",
+        "500",
     ),
     (
         "interests of an opportunity",

@@ -1,8 +1,9 @@
 //! Opportunities: the M-6 story, validation, money, publication, visibility, filters, deletion.
 
+use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{As, pointers, problem, spawn_app};
+use crate::helpers::{As, TestApp, pointers, problem, spawn_app, spawn_instance};
 
 fn ids(list: &Value) -> Vec<String> {
     list["items"]
@@ -412,4 +413,108 @@ async fn filters_find_what_they_say() {
         .await
         .unwrap();
     assert_eq!(officer["totalCount"], 3);
+}
+
+/// Runs `work` on a connection to the test's database, opened as the service opens its own.
+fn on_database<T>(
+    app: &TestApp,
+    work: impl FnOnce(&mut investdesk::persistence::DbConnection) -> T,
+) -> T {
+    let db = investdesk::persistence::Database::open(
+        app.db.url(),
+        &investdesk::config::DatabaseSettings::for_url(app.db.url()).pool_options(),
+    )
+    .unwrap();
+    work(&mut db.get().unwrap())
+}
+
+/// How many opportunities are stored without their representation.
+fn unrendered(app: &TestApp) -> i64 {
+    use diesel::prelude::*;
+    use investdesk::persistence::schema::opportunities::dsl::*;
+    on_database(app, |conn| {
+        opportunities
+            .filter(representation.is_null())
+            .count()
+            .get_result(conn)
+            .unwrap()
+    })
+}
+
+/// The item of `id` on the first page of `path`.
+async fn listed(app: &TestApp, path: &str, who: As<'_>, id: &str) -> Value {
+    let page: Value = app.get(path, who).await.json().await.unwrap();
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|o| o["id"] == id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{id} is not on {path}: {page}"))
+}
+
+/// List pages serve each opportunity's stored representation (migration 8). It must be the JSON
+/// the opportunity's own URL serves, after every change; an opportunity stored without one (as
+/// rows written before migration 8 are) is listed from its columns, and an instance renders it
+/// when it starts.
+#[actix_web::test]
+async fn a_listed_opportunity_is_the_opportunity_as_served_alone() {
+    let app = spawn_app().await;
+    let (authority, focal) = app.authority_and_focal_person().await;
+    let id = app.published(&app.m6(&authority, &focal)).await;
+    let changed = app
+        .patch(
+            &format!("/v1/opportunities/{id}"),
+            app.officer(),
+            &json!({"title": "M-6 \"Sukkur\" Motorway", "purpose": "Trade", "locations": [{"region": "Sindh"}]}),
+        )
+        .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let alone = |who| {
+        let app = &app;
+        let id = id.clone();
+        async move {
+            app.get(&format!("/v1/opportunities/{id}"), who)
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let served = alone(As::Anonymous).await;
+    assert_eq!(served["title"], "M-6 \"Sukkur\" Motorway");
+    assert_eq!(
+        served["locations"],
+        json!([{"region": "Sindh", "coordinates": []}])
+    );
+    for (path, who) in [
+        ("/v1/opportunities?sector=transport", As::Anonymous),
+        (
+            "/v1/opportunities?sort=-updatedAt&includeTotal=true",
+            app.officer(),
+        ),
+        ("/v1/opportunities?sort=title&q=sukkur", app.officer()),
+    ] {
+        assert_eq!(listed(&app, path, who, &id).await, served, "{path}");
+    }
+    assert_eq!(unrendered(&app), 0);
+
+    // Forget every representation, as a migration that changes it does.
+    on_database(&app, |conn| {
+        use diesel::prelude::*;
+        diesel::sql_query("UPDATE opportunities SET representation = NULL")
+            .execute(conn)
+            .unwrap()
+    });
+    assert_eq!(unrendered(&app), 1);
+    assert_eq!(
+        listed(&app, "/v1/opportunities", As::Anonymous, &id).await,
+        served
+    );
+    spawn_instance(&app.db, |_| {}).await;
+    assert_eq!(unrendered(&app), 0, "a starting instance renders them");
+    assert_eq!(
+        listed(&app, "/v1/opportunities", As::Anonymous, &id).await,
+        alone(As::Anonymous).await
+    );
 }
