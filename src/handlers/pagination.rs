@@ -19,7 +19,8 @@ const PAGING_PARAMETERS: [&str; 3] = ["cursor", "limit", "includeTotal"];
 
 /// Signs and checks cursors with a key shared by every instance (kept in the database).
 pub struct CursorCodec {
-    key: Vec<u8>,
+    /// Keyed once: each cursor starts from a copy instead of hashing the key again.
+    keyed: Hmac<Sha256>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -32,11 +33,13 @@ struct CursorBody {
 
 impl CursorCodec {
     pub fn new(key: &[u8]) -> Self {
-        CursorCodec { key: key.to_vec() }
+        CursorCodec {
+            keyed: Hmac::<Sha256>::new_from_slice(key).expect("HMAC takes keys of any length"),
+        }
     }
 
     fn mac(&self) -> Hmac<Sha256> {
-        Hmac::<Sha256>::new_from_slice(&self.key).expect("HMAC takes keys of any length")
+        self.keyed.clone()
     }
 
     /// A cursor for the page after `position` in the list described by `scope`.
