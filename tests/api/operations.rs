@@ -191,6 +191,20 @@ async fn synthetic_data_loads_in_bulk_and_serves_like_any_other() {
             .iter()
             .all(|o| o["listingStatus"] == "published" || o["listingStatus"] == "closed")
     );
+    // Bulk loads store each opportunity's representation as every other write does: a list
+    // serves the JSON the opportunity's own URL serves.
+    for listed in public["items"].as_array().unwrap().iter().take(20) {
+        let alone: Value = app
+            .get(
+                &format!("/v1/opportunities/{}", listed["id"].as_str().unwrap()),
+                As::Anonymous,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(listed, &alone);
+    }
     let interests: Value = app
         .get("/v1/interests?includeTotal=true", app.officer())
         .await
