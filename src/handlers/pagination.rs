@@ -333,6 +333,8 @@ impl<S: Copy> Paging<S> {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     crate::page_type!(
         /// A page to compare [`serialized_page`] with.
         ValuePage, serde_json::Value);
@@ -367,8 +369,6 @@ mod tests {
             );
         }
     }
-
-    use super::*;
 
     #[test]
     fn cursors_round_trip_and_resist_tampering() {

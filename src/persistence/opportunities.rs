@@ -469,7 +469,7 @@ pub fn insert_many(conn: &mut DbConnection, items: &[(Opportunity, String)]) -> 
     Ok(())
 }
 
-/// Inserts an opportunity with its representation (see [`OpportunityRow::representation`]).
+/// Inserts an opportunity with its representation (see migration 8).
 pub fn insert(
     conn: &mut DbConnection,
     opportunity: &Opportunity,
@@ -772,7 +772,8 @@ mod tests {
         assert_eq!(masks(&mut conn), written);
     }
 
-    /// The public catalogue's filtered page is prepared once per connection, not per request.
+    /// The public catalogue's filtered page, as a list page reads it, is prepared once per
+    /// connection, not per request.
     #[test]
     fn a_filtered_page_is_prepared_once() {
         use diesel::connection::{Instrumentation, InstrumentationEvent};
@@ -802,7 +803,7 @@ mod tests {
             sort: OpportunitySort::Created,
         };
         for _ in 0..3 {
-            list(&mut conn, &filter, &page).unwrap();
+            list_listed(&mut conn, &filter, &page).unwrap();
         }
         let seen = seen.lock().unwrap();
         assert_eq!(seen.len(), 1, "{seen:?}");
