@@ -120,25 +120,35 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut ServeSettings)) -> TestApp 
     }
 }
 
-/// Issues a key straight in the database, as `investdesk api-keys create` does.
-pub fn issue_key(db: &TestDb, role: Role, party: Option<&str>) -> String {
+/// Runs `work` on a connection to the test's database, opened as the service opens its own
+/// (with its session settings).
+pub fn on_database<T>(
+    db: &TestDb,
+    work: impl FnOnce(&mut investdesk::persistence::DbConnection) -> T,
+) -> T {
     let database = Database::open(
         db.url(),
         &investdesk::config::DatabaseSettings::for_url(db.url()).pool_options(),
     )
-    .expect("open");
-    let mut conn = database.get().expect("connection");
-    investdesk::services::api_keys::issue(
-        &mut conn,
-        NewApiKey {
-            name: format!("{role} test key"),
-            role,
-            party_id: party.map(|p| PartyId::parse(p).expect("party id")),
-            expires_at: None,
-        },
-    )
-    .unwrap_or_else(|e| panic!("issue key: {e}"))
-    .secret
+    .expect("open the test database");
+    work(&mut database.get().expect("a connection"))
+}
+
+/// Issues a key straight in the database, as `investdesk api-keys create` does.
+pub fn issue_key(db: &TestDb, role: Role, party: Option<&str>) -> String {
+    on_database(db, |conn| {
+        investdesk::services::api_keys::issue(
+            conn,
+            NewApiKey {
+                name: format!("{role} test key"),
+                role,
+                party_id: party.map(|p| PartyId::parse(p).expect("party id")),
+                expires_at: None,
+            },
+        )
+        .unwrap_or_else(|e| panic!("issue key: {e}"))
+        .secret
+    })
 }
 
 impl TestApp {

@@ -3,21 +3,15 @@
 
 use diesel::{Connection, RunQueryDsl};
 
-use crate::helpers::{TestApp, TestDb, spawn_app};
+use crate::helpers::{TestApp, TestDb, on_database, spawn_app};
 
 /// Runs `work` on a PostgreSQL connection opened as the service opens its own, with its session
 /// settings (generic plans among them).
 fn on_service_connection<T>(app: &TestApp, work: impl FnOnce(&mut diesel::PgConnection) -> T) -> T {
-    let db = investdesk::persistence::Database::open(
-        app.db.url(),
-        &investdesk::config::DatabaseSettings::for_url(app.db.url()).pool_options(),
-    )
-    .unwrap();
-    let mut pooled = db.get().unwrap();
-    let investdesk::persistence::DbConnection::Postgres(conn) = &mut *pooled else {
-        panic!("a PostgreSQL database gave another connection");
-    };
-    work(conn)
+    on_database(&app.db, |conn| match conn {
+        investdesk::persistence::DbConnection::Postgres(conn) => work(conn),
+        _ => panic!("a PostgreSQL database gave another connection"),
+    })
 }
 
 /// The shapes of the list queries the service sends (keyset pages, the public catalogue), with

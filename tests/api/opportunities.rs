@@ -3,7 +3,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{As, TestApp, pointers, problem, spawn_app, spawn_instance};
+use crate::helpers::{As, TestApp, on_database, pointers, problem, spawn_app, spawn_instance};
 
 fn ids(list: &Value) -> Vec<String> {
     list["items"]
@@ -415,24 +415,11 @@ async fn filters_find_what_they_say() {
     assert_eq!(officer["totalCount"], 3);
 }
 
-/// Runs `work` on a connection to the test's database, opened as the service opens its own.
-fn on_database<T>(
-    app: &TestApp,
-    work: impl FnOnce(&mut investdesk::persistence::DbConnection) -> T,
-) -> T {
-    let db = investdesk::persistence::Database::open(
-        app.db.url(),
-        &investdesk::config::DatabaseSettings::for_url(app.db.url()).pool_options(),
-    )
-    .unwrap();
-    work(&mut db.get().unwrap())
-}
-
 /// How many opportunities are stored without their representation.
 fn unrendered(app: &TestApp) -> i64 {
     use diesel::prelude::*;
     use investdesk::persistence::schema::opportunities::dsl::*;
-    on_database(app, |conn| {
+    on_database(&app.db, |conn| {
         opportunities
             .filter(representation.is_null())
             .count()
@@ -500,7 +487,7 @@ async fn a_listed_opportunity_is_the_opportunity_as_served_alone() {
     assert_eq!(unrendered(&app), 0);
 
     // Forget every representation, as a migration that changes it does.
-    on_database(&app, |conn| {
+    on_database(&app.db, |conn| {
         use diesel::prelude::*;
         diesel::sql_query("UPDATE opportunities SET representation = NULL")
             .execute(conn)
