@@ -870,9 +870,11 @@ mod tests {
             .unwrap();
         assert_eq!(in_writer, 0, "the writer does not checkpoint as it commits");
         let before = std::fs::metadata(&path).unwrap().len();
-        // 100 MB through the writer, 64 writes of 20 KB at a time.
+        // 200 MB through the writer, 64 writes of 20 KB at a time. Without the writer's own
+        // checkpoint the WAL holds all of it; with it, 16 MiB and what comes while the
+        // checkpointer rests, more on a busy machine: half is a bound either way.
         let mut largest_wal = 0;
-        for round in 0..80 {
+        for round in 0..160 {
             let writes = (0..64).map(|i| {
                 let db = db.clone();
                 async move {
@@ -894,11 +896,11 @@ mod tests {
             largest_wal = largest_wal.max(std::fs::metadata(&wal).map_or(0, |m| m.len()));
         }
         assert!(
-            largest_wal < 48 << 20,
-            "the WAL reached {largest_wal} bytes for 100 MB of writes"
+            largest_wal < 100 << 20,
+            "the WAL reached {largest_wal} bytes for 200 MB of writes"
         );
         let deadline = std::time::Instant::now() + Duration::from_secs(10);
-        while std::fs::metadata(&path).unwrap().len() < before + 100_000_000 {
+        while std::fs::metadata(&path).unwrap().len() < before + 200_000_000 {
             assert!(
                 std::time::Instant::now() < deadline,
                 "nothing copied the WAL into the database"
