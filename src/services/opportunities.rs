@@ -230,19 +230,7 @@ pub async fn list<R: Send + 'static>(
     with_total: bool,
     render: impl FnOnce(Vec<Opportunity>, Option<i64>) -> R + Send + 'static,
 ) -> Result<R, AppError> {
-    let Some(filter) = visible(caller, filter) else {
-        return Ok(render(Vec::new(), with_total.then_some(0)));
-    };
-    state
-        .db
-        .run(move |conn| {
-            let items = store::list(conn, &filter, &page)?;
-            let total = with_total
-                .then(|| store::count(conn, &filter))
-                .transpose()?;
-            Ok(render(items, total))
-        })
-        .await
+    visible_page(state, caller, filter, page, with_total, store::list, render).await
 }
 
 /// As [`list`], with the opportunities as their stored representations (what a list page
@@ -255,19 +243,43 @@ pub async fn list_listed<R: Send + 'static>(
     with_total: bool,
     render: impl FnOnce(Vec<ListedOpportunity>, Option<i64>) -> R + Send + 'static,
 ) -> Result<R, AppError> {
+    let load = |conn: &mut DbConnection, filter: &OpportunityFilter, page: &PageRequest<_>| {
+        let mut items = store::list_listed(conn, filter, page)?;
+        for item in items.iter_mut().filter(|i| i.representation.is_none()) {
+            let id = OpportunityId::from_db(item.id.clone());
+            item.representation = store::get(conn, &id)?.map(|o| representation(&o));
+        }
+        // One deleted between the two reads is left out.
+        items.retain(|i| i.representation.is_some());
+        QueryResult::Ok(items)
+    };
+    visible_page(state, caller, filter, page, with_total, load, render).await
+}
+
+/// A page of what `load` reads of the opportunities the caller may see, with their total when
+/// asked for, handed to `render` on the thread that loaded them.
+async fn visible_page<T, R: Send + 'static>(
+    state: &AppState,
+    caller: &Caller,
+    filter: OpportunityFilter,
+    page: PageRequest<OpportunitySort>,
+    with_total: bool,
+    load: impl FnOnce(
+        &mut DbConnection,
+        &OpportunityFilter,
+        &PageRequest<OpportunitySort>,
+    ) -> QueryResult<Vec<T>>
+    + Send
+    + 'static,
+    render: impl FnOnce(Vec<T>, Option<i64>) -> R + Send + 'static,
+) -> Result<R, AppError> {
     let Some(filter) = visible(caller, filter) else {
         return Ok(render(Vec::new(), with_total.then_some(0)));
     };
     state
         .db
         .run(move |conn| {
-            let mut items = store::list_listed(conn, &filter, &page)?;
-            for item in items.iter_mut().filter(|i| i.representation.is_none()) {
-                let id = OpportunityId::from_db(item.id.clone());
-                item.representation = store::get(conn, &id)?.map(|o| representation(&o));
-            }
-            // One deleted between the two reads is left out.
-            items.retain(|i| i.representation.is_some());
+            let items = load(conn, &filter, &page)?;
             let total = with_total
                 .then(|| store::count(conn, &filter))
                 .transpose()?;
