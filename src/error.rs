@@ -8,10 +8,12 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::telemetry;
-
 /// The media type of every error body.
 pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// The most field errors one problem lists; the detail says how many more there were (a
+/// hostile request can name thousands of bad fields, and each would cost the answer bytes).
+pub const MAX_FIELD_ERRORS: usize = 50;
 
 /// One field that failed validation, located by a JSON pointer into the request body (or the
 /// query parameter name, for query errors).
@@ -112,40 +114,39 @@ impl AppError {
         AppError::invalid(vec![FieldError::new(pointer, detail)])
     }
 
-    /// A 422 listing every bad field, in pointer order.
-    pub fn invalid(mut errors: Vec<FieldError>) -> Self {
-        errors.sort_by(|a, b| a.pointer.cmp(&b.pointer));
-        errors.dedup();
-        let detail = match errors.len() {
-            1 => format!("{} {}", errors[0].pointer, errors[0].detail),
-            n => format!("{n} fields are invalid; see errors"),
+    /// A 422 listing every bad field, in pointer order (at most [`MAX_FIELD_ERRORS`]).
+    pub fn invalid(errors: Vec<FieldError>) -> Self {
+        let (errors, more) = capped(errors);
+        let detail = match (errors.len(), more) {
+            (1, 0) => format!("{} {}", errors[0].pointer, errors[0].detail),
+            (n, 0) => format!("{n} fields are invalid; see errors"),
+            (n, more) => format!(
+                "{} fields are invalid; errors lists the first {n}",
+                n + more
+            ),
         };
         AppError::Unprocessable { detail, errors }
+    }
+
+    /// A 400 about query parameters, listing each (at most [`MAX_FIELD_ERRORS`]).
+    pub fn bad_parameters(errors: Vec<FieldError>) -> Self {
+        let (errors, more) = capped(errors);
+        let mut names: Vec<&str> = errors.iter().map(|e| e.pointer.as_str()).collect();
+        names.dedup();
+        let detail = match more {
+            0 => format!("Invalid query parameters: {}.", names.join(", ")),
+            more => format!(
+                "Invalid query parameters: {} and {more} more.",
+                names.join(", ")
+            ),
+        };
+        AppError::BadRequest { detail, errors }
     }
 
     pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
         AppError::Conflict {
             code,
             detail: detail.into(),
-        }
-    }
-
-    /// The closest problem for a status produced outside our handlers (actix's own answers).
-    pub fn for_status(status: StatusCode) -> AppError {
-        match status {
-            StatusCode::NOT_FOUND => AppError::RouteNotFound,
-            StatusCode::UNAUTHORIZED => AppError::Unauthorized,
-            StatusCode::FORBIDDEN => AppError::Forbidden("This request is not allowed.".into()),
-            StatusCode::PAYLOAD_TOO_LARGE => AppError::PayloadTooLarge {
-                limit: crate::handlers::extract::JSON_LIMIT,
-            },
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => AppError::UnsupportedMediaType {
-                expected: "application/json",
-            },
-            StatusCode::SERVICE_UNAVAILABLE => AppError::Unavailable("upstream 503".into()),
-            StatusCode::REQUEST_TIMEOUT => AppError::RequestTimeout,
-            s if s.is_server_error() => AppError::internal(format!("unhandled {s}")),
-            _ => AppError::bad_request("The request could not be understood."),
         }
     }
 
@@ -245,6 +246,16 @@ impl AppError {
     }
 }
 
+/// Sorts and deduplicates field errors and keeps the first [`MAX_FIELD_ERRORS`]; also returns
+/// how many were left out.
+fn capped(mut errors: Vec<FieldError>) -> (Vec<FieldError>, usize) {
+    errors.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.detail.cmp(&b.detail)));
+    errors.dedup();
+    let more = errors.len().saturating_sub(MAX_FIELD_ERRORS);
+    errors.truncate(MAX_FIELD_ERRORS);
+    (errors, more)
+}
+
 /// An RFC 9457 problem details body.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -298,26 +309,25 @@ impl ResponseError for AppError {
         }
     }
 
+    /// The problem without its request's context; the request middleware renders it again
+    /// with the request's path and id (see [`AppError::problem_response`]).
     fn error_response(&self) -> HttpResponse {
+        self.problem_response("", "")
+    }
+}
+
+impl AppError {
+    /// The problem+json answer to the request at `instance` with id `request_id`.
+    pub fn problem_response(&self, instance: &str, request_id: &str) -> HttpResponse {
         let status = self.status_code();
-        let context = telemetry::current_request();
-        match self {
-            AppError::Internal(message) => {
-                tracing::error!(request_id = %context.id, error = %message, "internal error")
-            }
-            AppError::Unavailable(message) => {
-                tracing::warn!(request_id = %context.id, error = %message, "database unavailable")
-            }
-            _ => {}
-        }
         let problem = Problem {
             problem_type: format!("urn:investdesk:problem:{}", self.code()),
             title: self.title().into(),
             status: status.as_u16(),
             detail: self.detail(),
-            instance: context.path,
+            instance: instance.to_owned(),
             code: self.code().into(),
-            request_id: context.id,
+            request_id: request_id.to_owned(),
             errors: self.field_errors().map(<[FieldError]>::to_vec),
             allowed_stages: match self {
                 AppError::IllegalTransition { allowed, .. } => Some(allowed.clone()),
@@ -370,12 +380,26 @@ impl From<DieselError> for AppError {
     }
 }
 
-/// Messages of errors that go away on retry: SQLite lock contention past the busy timeout,
-/// PostgreSQL timeouts, deadlocks and lost connections.
+impl From<diesel::r2d2::PoolError> for AppError {
+    /// No connection within the acquire timeout: the database is down or saturated.
+    fn from(error: diesel::r2d2::PoolError) -> Self {
+        AppError::Unavailable(error.to_string())
+    }
+}
+
+/// Messages of errors that go away on retry: SQLite lock contention past the busy timeout and
+/// storage faults (a file or folder become read-only, a full disk, an I/O error), PostgreSQL
+/// timeouts, deadlocks, lost connections and a server in recovery.
 fn is_transient(message: &str) -> bool {
-    const TRANSIENT: [&str; 13] = [
+    const TRANSIENT: [&str; 19] = [
         "database is locked",
         "database table is locked",
+        "attempt to write a readonly database",
+        "disk I/O error",
+        "database or disk is full",
+        "unable to open database file",
+        "cannot commit - no transaction is active",
+        "in a read-only transaction",
         "canceling statement due to statement timeout",
         "canceling statement due to lock timeout",
         "deadlock detected",
@@ -389,6 +413,16 @@ fn is_transient(message: &str) -> bool {
         "the database system is starting up",
     ];
     TRANSIENT.iter().any(|t| message.contains(t))
+}
+
+impl From<crate::domain::access::Denied> for AppError {
+    fn from(denied: crate::domain::access::Denied) -> Self {
+        use crate::domain::access::Denied;
+        match denied {
+            Denied::Unauthenticated => AppError::Unauthorized,
+            Denied::Forbidden(detail) => AppError::Forbidden(detail.into()),
+        }
+    }
 }
 
 impl From<crate::domain::ParseError> for AppError {

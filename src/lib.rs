@@ -10,6 +10,7 @@ pub mod error;
 pub mod handlers;
 pub mod openapi;
 pub mod persistence;
+pub mod request;
 pub mod services;
 pub mod startup;
 pub mod telemetry;

@@ -10,8 +10,8 @@ use investdesk::config::{DatabaseSettings, ServeSettings};
 use investdesk::domain::api_keys::NewApiKey;
 use investdesk::domain::codes::Role;
 use investdesk::domain::ids::{ApiKeyId, PartyId};
+use investdesk::domain::page::PageRequest;
 use investdesk::persistence::Database;
-use investdesk::persistence::page::PageRequest;
 use investdesk::telemetry::{self, LogFormat};
 use investdesk::{openapi, persistence, services, startup};
 
@@ -201,7 +201,7 @@ fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
                 if keys.len() <= 100 {
                     return Ok(());
                 }
-                after = keys.get(99).map(|k| persistence::page::Position {
+                after = keys.get(99).map(|k| investdesk::domain::page::Position {
                     key: String::new(),
                     id: k.id.to_string(),
                 });
@@ -300,7 +300,7 @@ fn healthcheck(listen: &str) -> Result<(), String> {
 /// Writes every published opportunity as one package, reading and writing page by page so
 /// memory stays flat whatever the catalogue's size.
 fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
-    use investdesk::persistence::opportunities::{OpportunityFilter, OpportunitySort};
+    use investdesk::domain::opportunities::{OpportunityFilter, OpportunitySort};
     use std::io::Write;
     let db = open(settings)?;
     let mut conn = db.get().map_err(|e| e.to_string())?;
@@ -342,10 +342,12 @@ fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
         if opportunities.len() <= 100 {
             break;
         }
-        after = opportunities.get(99).map(|o| persistence::page::Position {
-            key: String::new(),
-            id: o.id.to_string(),
-        });
+        after = opportunities
+            .get(99)
+            .map(|o| investdesk::domain::page::Position {
+                key: String::new(),
+                id: o.id.to_string(),
+            });
     }
     eprintln!();
     if written == 0 {
@@ -409,9 +411,8 @@ fn seed(settings: &DatabaseSettings, demo: bool, synthetic: Option<usize>) -> Re
 /// Prints `name rate` lines: operations per second of each query shape, straight on the pool.
 fn bench_db(settings: &DatabaseSettings, seconds: u64) -> Result<(), String> {
     use investdesk::domain::codes::{EngagementModel, ListingStatus, SectorCode};
-    use investdesk::persistence::opportunities::{
-        self as store, OpportunityFilter, OpportunitySort,
-    };
+    use investdesk::domain::opportunities::{OpportunityFilter, OpportunitySort};
+    use investdesk::persistence::opportunities as store;
     use std::time::{Duration, Instant};
     let db = open(settings)?;
     let mut conn = db.get().map_err(|e| e.to_string())?;

@@ -153,7 +153,7 @@ impl Application {
                 // so a browser can read the Retry-After.
                 .wrap(from_fn(handlers::limits::middleware))
                 .wrap(cors)
-                .wrap(from_fn(telemetry::request_middleware))
+                .wrap(from_fn(handlers::middleware::requests))
                 .wrap(
                     actix_web::middleware::DefaultHeaders::new()
                         .add(("X-Content-Type-Options", "nosniff"))

@@ -1,19 +1,7 @@
-//! Logging, request ids and the per-request log line.
-
-use std::time::Instant;
-
-use actix_web::body::{BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use actix_web::http::header::{self, HeaderName, HeaderValue};
-use actix_web::middleware::Next;
-use actix_web::{HttpMessage, ResponseError};
+//! Logging and the metrics recorder. Each request's log lines carry its id through the
+//! request's `tracing` span (see `handlers::middleware`).
 
 use tracing_subscriber::EnvFilter;
-
-use crate::error::{AppError, PROBLEM_JSON};
-
-/// The request id header, accepted from clients and echoed on every response.
-pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -31,7 +19,13 @@ pub fn init(format: LogFormat) {
     // A second init (tests start many servers in one process) keeps the first subscriber.
     let _ = match format {
         LogFormat::Pretty => builder.compact().try_init(),
-        LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        // Each line carries the fields of the span it was written in (the request's id).
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .try_init(),
     };
 }
 
@@ -73,149 +67,9 @@ pub fn prometheus() -> &'static metrics_exporter_prometheus::PrometheusHandle {
     })
 }
 
-/// What every part of a request's handling may need to know about the request itself.
-#[derive(Debug, Clone, Default)]
-pub struct RequestContext {
-    pub id: String,
-    pub path: String,
-}
-
-/// The id of the API key that authenticated a request, for the log line.
-#[derive(Debug, Clone)]
-pub struct AuthenticatedKey(pub String);
-
-tokio::task_local! {
-    static REQUEST: RequestContext;
-}
-
-/// The request being served by this task, or an empty context outside of one.
-pub fn current_request() -> RequestContext {
-    REQUEST.try_with(Clone::clone).unwrap_or_default()
-}
-
-/// Accepts a client's request id when it is short and plain, so it cannot forge log lines.
-fn sane_request_id(value: &HeaderValue) -> Option<String> {
-    let text = value.to_str().ok()?;
-    let ok = !text.is_empty()
-        && text.len() <= 128
-        && text
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
-    ok.then(|| text.to_owned())
-}
-
-/// Middleware: assigns the request id, turns every error into problem+json, and logs one line
-/// per request.
-pub async fn request_middleware(
-    req: ServiceRequest,
-    next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
-    let started = Instant::now();
-    let id = req
-        .headers()
-        .get(REQUEST_ID)
-        .and_then(sane_request_id)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().simple().to_string());
-    let context = RequestContext {
-        id: id.clone(),
-        path: req.path().to_owned(),
-    };
-    let method = req.method().clone();
-    let authenticated = req.headers().contains_key(header::AUTHORIZATION);
-
-    // Inner services answer errors as responses; an `Err` here (none is known: CORS is set not to
-    // block) has lost its request and is left to actix.
-    let mut response = REQUEST
-        .scope(context.clone(), async move {
-            next.call(req)
-                .await
-                .map(|r| normalise(r.map_into_boxed_body()))
-        })
-        .await?;
-
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    // What a key may see must not be kept by shared caches or the browser.
-    if authenticated {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    let status = response.status().as_u16();
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let key_id = response
-        .request()
-        .extensions()
-        .get::<AuthenticatedKey>()
-        .map(|k| k.0.clone())
-        .unwrap_or_default();
-    let elapsed = started.elapsed().as_secs_f64();
-    let latency_ms = elapsed * 1000.0;
-    let labels = [("method", method.to_string()), ("route", route.clone())];
-    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
-    metrics::counter!("http_requests_total", "method" => method.to_string(), "route" => route.clone(), "status" => status.to_string())
-        .increment(1);
-    tracing::info!(
-        request_id = %id,
-        method = %method,
-        path = %context.path,
-        route = %route,
-        status,
-        latency_ms = format_args!("{latency_ms:.2}"),
-        key_id = %key_id,
-        "request"
-    );
-    Ok(response)
-}
-
-/// Replaces any non-problem error body (actix's own plain-text defaults) with problem+json.
-fn normalise(response: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
-    let status = response.status();
-    if !(status.is_client_error() || status.is_server_error()) {
-        return response;
-    }
-    let is_problem = response
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if is_problem {
-        return response;
-    }
-    let (request, original) = response.into_parts();
-    let mut replacement = AppError::for_status(status).error_response();
-    for (name, value) in original.headers() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            replacement
-                .headers_mut()
-                .insert(name.clone(), value.clone());
-        }
-    }
-    ServiceResponse::new(request, replacement)
-}
-
-/// Marks a request as authenticated by `key_id`, for the log line.
-pub fn record_key(request: &actix_web::HttpRequest, key_id: &str) {
-    request
-        .extensions_mut()
-        .insert(AuthenticatedKey(key_id.to_owned()));
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn request_ids_must_be_plain_and_short() {
-        let ok = HeaderValue::from_static("abc-123_x.y:z");
-        assert_eq!(sane_request_id(&ok).as_deref(), Some("abc-123_x.y:z"));
-        assert!(sane_request_id(&HeaderValue::from_static("a b")).is_none());
-        assert!(sane_request_id(&HeaderValue::from_str(&"a".repeat(129)).unwrap()).is_none());
-        assert!(sane_request_id(&HeaderValue::from_static("")).is_none());
-    }
 
     /// The recorder's histogram buffer is emptied by a thread of its own, not only by scrapes.
     #[test]

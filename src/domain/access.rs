@@ -2,7 +2,17 @@
 
 use super::codes::Role;
 use super::ids::{ApiKeyId, PartyId};
-use crate::error::AppError;
+
+/// Why a caller may not do something: not who it says (or nobody), or not allowed to.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denied {
+    /// No valid key: the caller should authenticate.
+    #[error("authentication required")]
+    Unauthenticated,
+    /// A valid key whose role may not do this; says what would.
+    #[error("forbidden: {0}")]
+    Forbidden(&'static str),
+}
 
 /// The authenticated (or anonymous) caller of a request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,29 +60,29 @@ impl Caller {
 
     /// Officers and admins only: anonymous callers are asked to authenticate (401), other
     /// roles are refused (403).
-    pub fn require_staff(&self) -> Result<(), AppError> {
+    pub fn require_staff(&self) -> Result<(), Denied> {
         match self.role() {
-            None => Err(AppError::Unauthorized),
+            None => Err(Denied::Unauthenticated),
             Some(Role::Officer | Role::Admin) => Ok(()),
-            Some(Role::Investor) => Err(AppError::Forbidden(
-                "This needs an officer or admin key; investor keys may read the catalogue and manage their own party's interests.".into(),
+            Some(Role::Investor) => Err(Denied::Forbidden(
+                "This needs an officer or admin key; investor keys may read the catalogue and manage their own party's interests.",
             )),
         }
     }
 
     /// Admins only.
-    pub fn require_admin(&self) -> Result<(), AppError> {
+    pub fn require_admin(&self) -> Result<(), Denied> {
         match self.role() {
-            None => Err(AppError::Unauthorized),
+            None => Err(Denied::Unauthenticated),
             Some(Role::Admin) => Ok(()),
-            Some(_) => Err(AppError::Forbidden("This needs an admin key.".into())),
+            Some(_) => Err(Denied::Forbidden("This needs an admin key.")),
         }
     }
 
     /// Any valid key.
-    pub fn require_key(&self) -> Result<(), AppError> {
+    pub fn require_key(&self) -> Result<(), Denied> {
         match self {
-            Caller::Anonymous => Err(AppError::Unauthorized),
+            Caller::Anonymous => Err(Denied::Unauthenticated),
             Caller::Key { .. } => Ok(()),
         }
     }
@@ -92,12 +102,14 @@ mod tests {
 
     #[test]
     fn staff_checks_distinguish_401_from_403() {
-        use actix_web::ResponseError;
-        let status = |r: Result<(), AppError>| r.err().map(|e| e.status_code().as_u16());
-        assert_eq!(status(Caller::Anonymous.require_staff()), Some(401));
-        assert_eq!(status(key(Role::Investor).require_staff()), Some(403));
-        assert_eq!(status(key(Role::Officer).require_staff()), None);
-        assert_eq!(status(key(Role::Officer).require_admin()), Some(403));
-        assert_eq!(status(key(Role::Admin).require_admin()), None);
+        let forbidden = |r: Result<(), Denied>| matches!(r, Err(Denied::Forbidden(_)));
+        assert_eq!(
+            Caller::Anonymous.require_staff(),
+            Err(Denied::Unauthenticated)
+        );
+        assert!(forbidden(key(Role::Investor).require_staff()));
+        assert_eq!(key(Role::Officer).require_staff(), Ok(()));
+        assert!(forbidden(key(Role::Officer).require_admin()));
+        assert_eq!(key(Role::Admin).require_admin(), Ok(()));
     }
 }

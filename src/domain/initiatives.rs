@@ -16,3 +16,11 @@ pub struct InitiativeData {
 }
 
 pub type Initiative = Stored<InitiativeId, InitiativeData>;
+
+/// Orders for initiative lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InitiativeSort {
+    Created,
+    Updated,
+    Name,
+}

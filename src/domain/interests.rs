@@ -202,3 +202,24 @@ mod tests {
         assert_eq!(interest.furthest_stage, Stage::DueDiligence);
     }
 }
+
+/// Which interests a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct InterestFilter {
+    /// Only interests this party leads or co-invests in (an investor's view).
+    pub involving: Option<PartyId>,
+    pub opportunity_id: Option<OpportunityId>,
+    pub party_id: Option<PartyId>,
+    pub stages: Vec<Stage>,
+    pub assignee_id: Option<PersonId>,
+    pub engagement_model: Option<EngagementModel>,
+    pub updated_since: Option<NaiveDateTime>,
+}
+
+/// Orders for interest lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InterestSort {
+    Created,
+    Updated,
+    StageChanged,
+}

@@ -11,6 +11,7 @@ pub mod interests;
 pub mod money;
 pub mod oc4ids;
 pub mod opportunities;
+pub mod page;
 pub mod parties;
 pub mod people;
 pub mod stages;

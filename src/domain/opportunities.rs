@@ -5,8 +5,8 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use super::codes::{
-    CountryCode, DocumentType, EngagementModel, ListingStatus, PppModel, ProjectStatus,
-    ProjectType, SectorCode,
+    CountryCode, CurrencyCode, DocumentType, EngagementModel, ListingStatus, PppModel,
+    ProjectStatus, ProjectType, SectorCode,
 };
 use super::ids::{InitiativeId, OpportunityId, PartyId, PersonId};
 use super::money::Money;
@@ -108,4 +108,33 @@ impl OpportunityData {
     pub fn search_text(&self) -> String {
         format!("{} {}", self.title, self.description).to_lowercase()
     }
+}
+
+/// Which opportunities a list shows. Empty lists mean "no restriction".
+#[derive(Debug, Clone, Default)]
+pub struct OpportunityFilter {
+    /// Listing statuses the caller may see, intersected with any requested ones.
+    pub listing_statuses: Vec<ListingStatus>,
+    /// Any of these sectors (a broad code matches its narrower codes).
+    pub sectors: Vec<SectorCode>,
+    pub engagement_models: Vec<EngagementModel>,
+    pub project_statuses: Vec<ProjectStatus>,
+    pub host_country: Option<CountryCode>,
+    pub partner_country: Option<CountryCode>,
+    pub initiative_id: Option<InitiativeId>,
+    /// Investment sought in one currency, between optional bounds in minor units.
+    pub investment: Option<(CurrencyCode, Option<i64>, Option<i64>)>,
+    pub eoi_deadline_before: Option<NaiveDate>,
+    pub eoi_deadline_after: Option<NaiveDate>,
+    pub updated_since: Option<NaiveDateTime>,
+    /// Lower-case words that must all appear in the title or description.
+    pub words: Vec<String>,
+}
+
+/// Orders for opportunity lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpportunitySort {
+    Created,
+    Updated,
+    Title,
 }

@@ -35,3 +35,20 @@ pub struct PartyData {
 }
 
 pub type Party = Stored<PartyId, PartyData>;
+
+/// Which parties a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct PartyFilter {
+    /// Restricts the list to one party (an investor sees only its own).
+    pub only: Option<PartyId>,
+    pub kind: Option<PartyKind>,
+    pub country: Option<CountryCode>,
+}
+
+/// Orders for party lists.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartySort {
+    Created,
+    Updated,
+    Name,
+}

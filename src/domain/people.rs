@@ -15,3 +15,17 @@ pub struct PersonData {
 }
 
 pub type Person = Stored<PersonId, PersonData>;
+
+/// Which people a list shows.
+#[derive(Debug, Clone, Default)]
+pub struct PersonFilter {
+    pub party_id: Option<PartyId>,
+}
+
+/// Orders for lists of people.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PersonSort {
+    Created,
+    Updated,
+    Name,
+}

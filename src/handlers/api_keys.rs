@@ -13,8 +13,8 @@ use super::{path_id, utc};
 use crate::domain::api_keys::{ApiKey, NewApiKey};
 use crate::domain::codes::Role;
 use crate::domain::ids::{ApiKeyId, PartyId};
+use crate::domain::page::Position;
 use crate::error::AppError;
-use crate::persistence::page::Position;
 use crate::services::{self, AppState};
 
 /// A request for a new API key.

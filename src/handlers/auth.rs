@@ -14,7 +14,6 @@ use crate::error::AppError;
 use crate::handlers::limits;
 use crate::services::rate_limit::retry_after_seconds;
 use crate::services::{self, AppState};
-use crate::telemetry;
 
 impl FromRequest for Caller {
     type Error = AppError;
@@ -73,7 +72,7 @@ async fn authenticate_request(request: &HttpRequest) -> Result<Caller, AppError>
         });
     }
     if let Some(id) = caller.key_id() {
-        telemetry::record_key(request, id.as_str());
+        super::middleware::record_key(request, id.as_str());
     }
     Ok(caller)
 }

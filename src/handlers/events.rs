@@ -10,8 +10,8 @@ use super::extract::Query;
 use super::pagination::limit;
 use super::utc;
 use crate::domain::events::{Event, is_event_type};
+use crate::domain::page::Position;
 use crate::error::{AppError, FieldError};
-use crate::persistence::page::Position;
 use crate::services::{self, AppState};
 
 /// One change.

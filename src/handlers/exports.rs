@@ -10,9 +10,9 @@ use super::opportunities::{OpportunityListQuery, SORTS};
 use super::pagination::{Paging, next_url, scope_of};
 use crate::domain::codes;
 use crate::domain::opportunities::Opportunity;
+use crate::domain::opportunities::OpportunitySort;
+use crate::domain::page::{PageRequest, Position};
 use crate::error::AppError;
-use crate::persistence::opportunities::OpportunitySort;
-use crate::persistence::page::{PageRequest, Position};
 use crate::services::exchange::ImportResult;
 use crate::services::{self, AppState};
 
@@ -346,7 +346,7 @@ pub async fn export_opportunities_csv(
                                 key: match sort {
                                     OpportunitySort::Created => String::new(),
                                     OpportunitySort::Updated => {
-                                        crate::persistence::page::timestamp_key(&last.updated_at)
+                                        crate::domain::page::timestamp_key(&last.updated_at)
                                     }
                                     OpportunitySort::Title => last.data.data.title.clone(),
                                 },

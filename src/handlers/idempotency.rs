@@ -7,7 +7,7 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderName, HeaderValue};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{HttpMessage, HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpResponse, web};
 use sha2::{Digest, Sha256};
 
 use crate::error::AppError;
@@ -25,10 +25,7 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-fn problem(request: ServiceRequest, error: AppError) -> ServiceResponse<BoxBody> {
-    let (request, _) = request.into_parts();
-    ServiceResponse::new(request, error.error_response())
-}
+use super::middleware::problem;
 
 /// A usable key: 1–255 visible ASCII characters.
 fn valid_key(value: &HeaderValue) -> Option<String> {

@@ -13,10 +13,10 @@ use super::parties::optional_id;
 use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::codes::CountryCode;
 use crate::domain::ids::{InitiativeId, PartyId, PersonId};
+use crate::domain::initiatives::InitiativeSort;
 use crate::domain::initiatives::{Initiative, InitiativeData};
+use crate::domain::page::{Position, timestamp_key};
 use crate::error::AppError;
-use crate::persistence::initiatives::InitiativeSort;
-use crate::persistence::page::{Position, timestamp_key};
 use crate::services::{self, AppState};
 
 /// The writable fields of an initiative (create, or the target of a merge patch).

@@ -15,10 +15,10 @@ use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::codes::{EngagementModel, Role};
 use crate::domain::ids::{InterestId, OpportunityId, PartyId, PersonId};
 use crate::domain::interests::{Interest, InterestChanges, InterestEvent, NewInterest};
+use crate::domain::interests::{InterestFilter, InterestSort};
+use crate::domain::page::{Position, timestamp_key};
 use crate::domain::stages::Stage;
 use crate::error::{AppError, FieldError};
-use crate::persistence::interests::{InterestFilter, InterestSort};
-use crate::persistence::page::{Position, timestamp_key};
 use crate::services::{self, AppState};
 
 /// An expression of interest in an opportunity.

@@ -7,7 +7,7 @@ use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::HeaderName;
 use actix_web::middleware::Next;
-use actix_web::{HttpRequest, ResponseError, web};
+use actix_web::{HttpRequest, web};
 
 use crate::error::AppError;
 use crate::services::AppState;
@@ -43,8 +43,7 @@ pub async fn middleware(
             let error = AppError::TooManyRequests {
                 retry_after: retry_after_seconds(wait),
             };
-            let (request, _) = request.into_parts();
-            return Ok(ServiceResponse::new(request, error.error_response()));
+            return Ok(super::middleware::problem(request, error));
         }
     }
     next.call(request)

@@ -12,6 +12,7 @@ pub mod idempotency;
 pub mod initiatives;
 pub mod interests;
 pub mod limits;
+pub mod middleware;
 pub mod opportunities;
 pub mod pagination;
 pub mod parties;

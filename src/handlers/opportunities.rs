@@ -19,9 +19,9 @@ use crate::domain::codes::{
 use crate::domain::ids::{InitiativeId, OpportunityId, PartyId, PersonId};
 use crate::domain::money::{Money, parse_minor_units};
 use crate::domain::opportunities::{Document, Location, Opportunity, OpportunityData};
+use crate::domain::opportunities::{OpportunityFilter, OpportunitySort};
+use crate::domain::page::{Position, timestamp_key};
 use crate::error::{AppError, FieldError};
-use crate::persistence::opportunities::{OpportunityFilter, OpportunitySort};
-use crate::persistence::page::{Position, timestamp_key};
 use crate::services::{self, AppState};
 
 /// An exact amount of money.

@@ -7,8 +7,8 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
+use crate::domain::page::Position;
 use crate::error::AppError;
-use crate::persistence::page::Position;
 
 /// Default and largest page sizes.
 pub const DEFAULT_LIMIT: i64 = 20;
@@ -242,7 +242,7 @@ macro_rules! list_query {
 /// A list request's paging, decoded and checked.
 #[derive(Clone)]
 pub struct Paging<S> {
-    pub request: crate::persistence::page::PageRequest<S>,
+    pub request: crate::domain::page::PageRequest<S>,
     pub with_total: bool,
     scope: String,
     path: String,
@@ -267,7 +267,7 @@ impl<S: Copy> Paging<S> {
         let (sort, descending) = sort(sort_param, sorts, default_sort)?;
         let after = cursor.map(|c| codec.decode(&scope, c)).transpose()?;
         Ok(Paging {
-            request: crate::persistence::page::PageRequest {
+            request: crate::domain::page::PageRequest {
                 sort,
                 descending,
                 after,
@@ -326,7 +326,7 @@ impl<S: Copy> Paging<S> {
         let (items, next) = self.cut(codec, items, position);
         match serde_json::to_vec(&page(items, next.clone())) {
             Ok(body) => self.respond_serialized(body, next.as_deref()),
-            Err(e) => actix_web::ResponseError::error_response(&AppError::internal(e.to_string())),
+            Err(e) => actix_web::HttpResponse::from_error(AppError::internal(e.to_string())),
         }
     }
 }

@@ -13,10 +13,10 @@ use super::pagination::Paging;
 use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::codes::{CountryCode, PartyKind};
 use crate::domain::ids::{PartyId, PersonId};
+use crate::domain::page::{Position, timestamp_key};
 use crate::domain::parties::{ContactPoint, Identifier, Party, PartyData};
+use crate::domain::parties::{PartyFilter, PartySort};
 use crate::error::AppError;
-use crate::persistence::page::{Position, timestamp_key};
-use crate::persistence::parties::{PartyFilter, PartySort};
 use crate::services::{self, AppState};
 
 /// An identifier of the organisation in a register.

@@ -11,10 +11,10 @@ use super::extract::{Json, Problems, Query};
 use super::pagination::Paging;
 use super::{apply_patch, created, if_match, path_id, single, utc};
 use crate::domain::ids::{PartyId, PersonId};
+use crate::domain::page::{Position, timestamp_key};
 use crate::domain::people::{Person, PersonData};
+use crate::domain::people::{PersonFilter, PersonSort};
 use crate::error::AppError;
-use crate::persistence::page::{Position, timestamp_key};
-use crate::persistence::people::{PersonFilter, PersonSort};
 use crate::services::{self, AppState};
 
 /// The writable fields of a person (create, or the target of a merge patch).

@@ -4,11 +4,11 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::page::PageRequest;
 use super::schema::api_keys;
 use crate::domain::api_keys::ApiKey;
 use crate::domain::codes::Role;
 use crate::domain::ids::{ApiKeyId, PartyId};
+use crate::domain::page::PageRequest;
 
 #[derive(Debug, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_keys)]

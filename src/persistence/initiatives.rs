@@ -3,12 +3,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::page::{PageRequest, parse_text_key, parse_timestamp_key};
 use super::schema::initiatives;
 use super::{DbConnection, MultiBackend};
 use crate::domain::codes::CountryCode;
 use crate::domain::ids::{InitiativeId, PartyId, PersonId};
-use crate::domain::initiatives::{Initiative, InitiativeData};
+use crate::domain::initiatives::{Initiative, InitiativeData, InitiativeSort};
+use crate::domain::page::{PageRequest, parse_text_key, parse_timestamp_key};
 use crate::persistence::api_keys::corrupt;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -59,14 +59,6 @@ impl InitiativeRow {
             version: self.version,
         })
     }
-}
-
-/// Orders for initiative lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InitiativeSort {
-    Created,
-    Updated,
-    Name,
 }
 
 fn all() -> initiatives::BoxedQuery<'static, MultiBackend> {

@@ -4,13 +4,15 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Nullable, Text};
 
-use super::page::{PageRequest, parse_timestamp_key};
 use super::schema::{interest_co_investors, interest_events, interests};
 use super::{DbConnection, MultiBackend};
 use crate::domain::codes::{CurrencyCode, EngagementModel, Role};
 use crate::domain::ids::{ApiKeyId, EventId, InterestId, OpportunityId, PartyId, PersonId};
-use crate::domain::interests::{EventKind, Interest, InterestData, InterestEvent};
+use crate::domain::interests::{
+    EventKind, Interest, InterestData, InterestEvent, InterestFilter, InterestSort,
+};
 use crate::domain::money::Money;
+use crate::domain::page::{PageRequest, parse_timestamp_key};
 use crate::domain::stages::Stage;
 use crate::persistence::api_keys::corrupt;
 
@@ -102,27 +104,6 @@ impl InterestRow {
             version: self.version,
         })
     }
-}
-
-/// Which interests a list shows.
-#[derive(Debug, Clone, Default)]
-pub struct InterestFilter {
-    /// Only interests this party leads or co-invests in (an investor's view).
-    pub involving: Option<PartyId>,
-    pub opportunity_id: Option<OpportunityId>,
-    pub party_id: Option<PartyId>,
-    pub stages: Vec<Stage>,
-    pub assignee_id: Option<PersonId>,
-    pub engagement_model: Option<EngagementModel>,
-    pub updated_since: Option<NaiveDateTime>,
-}
-
-/// Orders for interest lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum InterestSort {
-    Created,
-    Updated,
-    StageChanged,
 }
 
 /// At most this many interests of one party are named in an investor's filter; beyond it the

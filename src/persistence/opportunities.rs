@@ -5,17 +5,18 @@ use std::collections::BTreeSet;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
-use super::page::{PageRequest, parse_text_key, parse_timestamp_key};
 use super::schema::{opportunities, opportunity_facets};
 use super::timestamp::{StoredOptionalDate, StoredOptionalTimestamp, StoredTimestamp};
 use super::{DbConnection, MultiBackend};
 use crate::domain::codes::{
-    CountryCode, CurrencyCode, EngagementModel, ListingStatus, PppModel, ProjectStatus,
-    ProjectType, SectorCode,
+    CountryCode, CurrencyCode, EngagementModel, ListingStatus, PppModel, ProjectStatus, ProjectType,
 };
 use crate::domain::ids::{InitiativeId, OpportunityId, PartyId, PersonId};
 use crate::domain::money::Money;
-use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
+use crate::domain::opportunities::{
+    Listing, Opportunity, OpportunityData, OpportunityFilter, OpportunitySort,
+};
+use crate::domain::page::{PageRequest, parse_text_key, parse_timestamp_key};
 use crate::persistence::api_keys::corrupt;
 
 pub const SECTOR: &str = "sector";
@@ -303,35 +304,6 @@ impl StoredOpportunity {
             version: self.version,
         })
     }
-}
-
-/// Which opportunities a list shows. Empty lists mean "no restriction".
-#[derive(Debug, Clone, Default)]
-pub struct OpportunityFilter {
-    /// Listing statuses the caller may see, intersected with any requested ones.
-    pub listing_statuses: Vec<ListingStatus>,
-    /// Any of these sectors (a broad code matches its narrower codes).
-    pub sectors: Vec<SectorCode>,
-    pub engagement_models: Vec<EngagementModel>,
-    pub project_statuses: Vec<ProjectStatus>,
-    pub host_country: Option<CountryCode>,
-    pub partner_country: Option<CountryCode>,
-    pub initiative_id: Option<InitiativeId>,
-    /// Investment sought in one currency, between optional bounds in minor units.
-    pub investment: Option<(CurrencyCode, Option<i64>, Option<i64>)>,
-    pub eoi_deadline_before: Option<NaiveDate>,
-    pub eoi_deadline_after: Option<NaiveDate>,
-    pub updated_since: Option<NaiveDateTime>,
-    /// Lower-case words that must all appear in the title or description.
-    pub words: Vec<String>,
-}
-
-/// Orders for opportunity lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpportunitySort {
-    Created,
-    Updated,
-    Title,
 }
 
 /// Escapes LIKE wildcards so a search for `100%` finds the text `100%`.
@@ -708,7 +680,7 @@ pub fn find_by_oc4ids(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::codes::PROJECT_SECTOR;
+    use crate::domain::codes::{PROJECT_SECTOR, SectorCode};
     use crate::persistence::{Database, DatabaseUrl};
 
     #[test]

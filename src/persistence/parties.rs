@@ -3,12 +3,12 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::page::{PageRequest, parse_text_key, parse_timestamp_key};
 use super::schema::{parties, party_members};
 use super::{DbConnection, MultiBackend};
 use crate::domain::codes::{CountryCode, PartyKind};
 use crate::domain::ids::{PartyId, PersonId};
-use crate::domain::parties::{ContactPoint, Identifier, Party, PartyData};
+use crate::domain::page::{PageRequest, parse_text_key, parse_timestamp_key};
+use crate::domain::parties::{ContactPoint, Identifier, Party, PartyData, PartyFilter, PartySort};
 use crate::persistence::api_keys::corrupt;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -81,23 +81,6 @@ impl PartyRow {
             version: self.version,
         })
     }
-}
-
-/// Which parties a list shows.
-#[derive(Debug, Clone, Default)]
-pub struct PartyFilter {
-    /// Restricts the list to one party (an investor sees only its own).
-    pub only: Option<PartyId>,
-    pub kind: Option<PartyKind>,
-    pub country: Option<CountryCode>,
-}
-
-/// Orders for party lists.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PartySort {
-    Created,
-    Updated,
-    Name,
 }
 
 fn filtered(filter: &PartyFilter) -> parties::BoxedQuery<'static, MultiBackend> {

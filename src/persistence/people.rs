@@ -3,11 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::page::{PageRequest, parse_text_key, parse_timestamp_key};
 use super::schema::people;
 use super::{DbConnection, MultiBackend};
 use crate::domain::ids::{PartyId, PersonId};
-use crate::domain::people::{Person, PersonData};
+use crate::domain::page::{PageRequest, parse_text_key, parse_timestamp_key};
+use crate::domain::people::{Person, PersonData, PersonFilter, PersonSort};
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = people, treat_none_as_null = true, treat_none_as_default_value = false)]
@@ -54,20 +54,6 @@ impl PersonRow {
             version: self.version,
         }
     }
-}
-
-/// Which people a list shows.
-#[derive(Debug, Clone, Default)]
-pub struct PersonFilter {
-    pub party_id: Option<PartyId>,
-}
-
-/// Orders for lists of people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PersonSort {
-    Created,
-    Updated,
-    Name,
 }
 
 fn filtered(filter: &PersonFilter) -> people::BoxedQuery<'static, MultiBackend> {

@@ -3,10 +3,10 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::page::PageRequest;
 use super::schema::{webhook_attempts, webhook_deliveries, webhooks};
 use super::{DbConnection, MultiBackend};
 use crate::domain::ids::{ApiKeyId, AttemptId, DeliveryId, PartyId, WebhookId};
+use crate::domain::page::PageRequest;
 use crate::domain::webhooks::{Webhook, WebhookData};
 use crate::persistence::api_keys::corrupt;
 

@@ -11,9 +11,9 @@ use crate::domain::access::Caller;
 use crate::domain::api_keys::{ApiKey, NewApiKey};
 use crate::domain::codes::Role;
 use crate::domain::ids::ApiKeyId;
+use crate::domain::page::PageRequest;
 use crate::error::AppError;
 use crate::persistence::api_keys::{self as store, ApiKeyRow};
-use crate::persistence::page::PageRequest;
 use crate::persistence::{self, DbConnection, parties as party_store};
 
 /// Every key starts with this, so leaked keys are easy to find with secret scanners.
@@ -95,7 +95,7 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Caller, AppE
     let digest = hash(secret);
     let found = state
         .db
-        .run(move |conn| Ok(store::find_by_hash(conn, &digest)?))
+        .run(move |conn| store::find_by_hash(conn, &digest).map_err(AppError::from))
         .await?;
     let Some((key, stored)) = found else {
         return Err(AppError::Unauthorized);

@@ -11,12 +11,13 @@ use crate::domain::codes::ListingStatus;
 use crate::domain::ids::{OpportunityId, PartyId, PersonId};
 use crate::domain::oc4ids::{self, ImportedParty, ImportedPerson, ImportedProject, Related};
 use crate::domain::opportunities::{Listing, Opportunity};
+use crate::domain::opportunities::{OpportunityFilter, OpportunitySort};
+use crate::domain::page::PageRequest;
 use crate::domain::parties::{Identifier, PartyData};
 use crate::domain::people::PersonData;
 use crate::domain::stored::Stored;
 use crate::error::AppError;
-use crate::persistence::opportunities::{self as store, OpportunityFilter, OpportunitySort};
-use crate::persistence::page::PageRequest;
+use crate::persistence::opportunities as store;
 use crate::persistence::{self, DbConnection, parties, people};
 
 /// Published opportunities of one page as OC4IDS projects; the opportunities come along for

@@ -5,10 +5,11 @@ use super::{AppState, Expected, check_references, deleted, fresh, replace};
 use crate::domain::access::Caller;
 use crate::domain::events::Audience;
 use crate::domain::ids::InitiativeId;
+use crate::domain::initiatives::InitiativeSort;
 use crate::domain::initiatives::{Initiative, InitiativeData};
+use crate::domain::page::PageRequest;
 use crate::error::{AppError, FieldError};
-use crate::persistence::initiatives::{self as store, InitiativeSort};
-use crate::persistence::page::PageRequest;
+use crate::persistence::initiatives as store;
 use crate::persistence::{DbConnection, parties, people};
 
 fn validate(conn: &mut DbConnection, data: &InitiativeData) -> Result<(), AppError> {

@@ -9,10 +9,11 @@ use crate::domain::ids::{EventId, InterestId, OpportunityId};
 use crate::domain::interests::{
     EventKind, Interest, InterestChanges, InterestData, InterestEvent, NewInterest,
 };
+use crate::domain::interests::{InterestFilter, InterestSort};
+use crate::domain::page::PageRequest;
 use crate::domain::stages::{MoveError, Stage};
 use crate::error::{AppError, FieldError};
-use crate::persistence::interests::{self as store, InterestFilter, InterestSort};
-use crate::persistence::page::PageRequest;
+use crate::persistence::interests as store;
 use crate::persistence::{self, DbConnection, opportunities, parties, people};
 
 /// Who may see an interest: officers, and investors whose party leads or co-invests.

@@ -11,12 +11,11 @@ use crate::domain::codes::{EngagementModel, ListingStatus};
 use crate::domain::events::Audience;
 use crate::domain::ids::OpportunityId;
 use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
+use crate::domain::opportunities::{OpportunityFilter, OpportunitySort};
+use crate::domain::page::PageRequest;
 use crate::error::{AppError, FieldError};
 use crate::handlers::opportunities::representation;
-use crate::persistence::opportunities::{
-    self as store, ListedOpportunity, OpportunityFilter, OpportunitySort,
-};
-use crate::persistence::page::PageRequest;
+use crate::persistence::opportunities::{self as store, ListedOpportunity};
 use crate::persistence::{self, DbConnection, initiatives, parties, people};
 
 pub(crate) fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> {

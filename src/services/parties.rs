@@ -6,10 +6,11 @@ use crate::domain::access::Caller;
 use crate::domain::codes::PartyKind;
 use crate::domain::events::Audience;
 use crate::domain::ids::PartyId;
+use crate::domain::page::PageRequest;
 use crate::domain::parties::{Party, PartyData};
+use crate::domain::parties::{PartyFilter, PartySort};
 use crate::error::{AppError, FieldError};
-use crate::persistence::page::PageRequest;
-use crate::persistence::parties::{self as store, PartyFilter, PartySort};
+use crate::persistence::parties as store;
 use crate::persistence::{DbConnection, people};
 
 fn validate(

@@ -5,10 +5,11 @@ use super::{AppState, Expected, check_references, deleted, fresh, replace};
 use crate::domain::access::Caller;
 use crate::domain::events::Audience;
 use crate::domain::ids::PersonId;
+use crate::domain::page::PageRequest;
 use crate::domain::people::{Person, PersonData};
+use crate::domain::people::{PersonFilter, PersonSort};
 use crate::error::{AppError, FieldError};
-use crate::persistence::page::PageRequest;
-use crate::persistence::people::{self as store, PersonFilter, PersonSort};
+use crate::persistence::people as store;
 use crate::persistence::{DbConnection, parties};
 
 fn validate(conn: &mut DbConnection, data: &PersonData) -> Result<(), AppError> {

@@ -114,7 +114,11 @@ fn place(description: &str, region: &str, points: &[[f64; 2]]) -> Location {
 pub async fn demo(state: &AppState) -> Result<SeedReport, AppError> {
     let present = state
         .db
-        .run(|conn| Ok(party_store::find_by_identifier(conn, DEMO_SCHEME, "boi")?.is_some()))
+        .run(|conn| {
+            party_store::find_by_identifier(conn, DEMO_SCHEME, "boi")
+                .map(|found| found.is_some())
+                .map_err(AppError::from)
+        })
         .await?;
     if present {
         return Ok(SeedReport {

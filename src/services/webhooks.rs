@@ -12,11 +12,11 @@ use super::{AppState, Expected, fresh, replace};
 use crate::domain::access::Caller;
 use crate::domain::events::{Audience, is_event_type};
 use crate::domain::ids::WebhookId;
+use crate::domain::page::PageRequest;
 use crate::domain::webhooks::{
     RETRY_WINDOW, Webhook, WebhookData, backoff, is_public, new_secret, sign,
 };
 use crate::error::{AppError, FieldError};
-use crate::persistence::page::PageRequest;
 use crate::persistence::webhooks::{self as store, Attempt, AttemptRow, Claimed, Outcome};
 use crate::persistence::{self, events};
 
@@ -347,7 +347,11 @@ pub async fn deliver_due(state: &AppState) -> Result<usize, AppError> {
 
 async fn deliver(state: &AppState, claimed: Claimed) {
     let seq = claimed.event_seq;
-    let event = match state.db.run(move |conn| Ok(events::get(conn, seq)?)).await {
+    let event = match state
+        .db
+        .run(move |conn| events::get(conn, seq).map_err(AppError::from))
+        .await
+    {
         Ok(Some(event)) => event,
         Ok(None) => return,
         Err(e) => {
