@@ -249,6 +249,22 @@ impl AppError {
 /// Sorts and deduplicates field errors and keeps the first [`MAX_FIELD_ERRORS`]; also returns
 /// how many were left out.
 fn capped(mut errors: Vec<FieldError>) -> (Vec<FieldError>, usize) {
+    // What a client named is echoed at most this long: a 60 KB parameter name is not repeated.
+    const LONGEST: usize = 200;
+    let shorten = |text: &mut String| {
+        if text.len() > LONGEST {
+            let mut end = LONGEST;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+            text.push('…');
+        }
+    };
+    for error in &mut errors {
+        shorten(&mut error.pointer);
+        shorten(&mut error.detail);
+    }
     errors.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.detail.cmp(&b.detail)));
     errors.dedup();
     let more = errors.len().saturating_sub(MAX_FIELD_ERRORS);
@@ -422,6 +438,12 @@ impl From<crate::domain::access::Denied> for AppError {
             Denied::Unauthenticated => AppError::Unauthorized,
             Denied::Forbidden(detail) => AppError::Forbidden(detail.into()),
         }
+    }
+}
+
+impl From<crate::domain::stored::Stale> for AppError {
+    fn from(_: crate::domain::stored::Stale) -> Self {
+        AppError::PreconditionFailed
     }
 }
 

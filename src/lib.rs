@@ -4,6 +4,7 @@
 //! [`persistence`] (diesel). [`domain`] types are shared by all; [`error`] alone maps errors to
 //! HTTP.
 
+pub mod api;
 pub mod config;
 pub mod domain;
 pub mod error;

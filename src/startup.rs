@@ -148,7 +148,6 @@ impl Application {
                     })
                 })
                 .default_service(web::to(handlers::fallback))
-                .wrap(from_fn(handlers::idempotency::middleware))
                 // Over-budget clients are turned away before any other work, with CORS headers
                 // so a browser can read the Retry-After.
                 .wrap(from_fn(handlers::limits::middleware))
@@ -200,7 +199,9 @@ impl Application {
 
     /// Serves until the process is told to stop; SIGTERM and SIGINT drain in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let worker = actix_web::rt::spawn(crate::services::webhooks::run_worker(self.state));
+        let worker = actix_web::rt::spawn(crate::services::webhooks::run_worker(
+            self.state.into_inner(),
+        ));
         let result = self.server.await;
         worker.abort();
         result

@@ -34,3 +34,10 @@ pub struct NewApiKey {
     pub party_id: Option<PartyId>,
     pub expires_at: Option<NaiveDateTime>,
 }
+
+impl super::page::Positioned<()> for ApiKey {
+    /// Keys are listed in the order they were made: by id.
+    fn position(&self, _: ()) -> super::page::Position {
+        super::page::by_id(&self.id)
+    }
+}

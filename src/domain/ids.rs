@@ -52,7 +52,7 @@ macro_rules! typed_id {
 }
 
 /// Is `text` a canonical TypeID with exactly this prefix?
-fn is_typeid_of(text: &str, prefix: &str) -> bool {
+pub fn is_typeid_of(text: &str, prefix: &str) -> bool {
     // A prefix, '_', and 26 base32 characters.
     text.len() == prefix.len() + 27
         && text.starts_with(prefix)

@@ -3,6 +3,7 @@
 
 use super::codes::CountryCode;
 use super::ids::{InitiativeId, PartyId, PersonId};
+use super::page::{Position, Positioned, timestamp_key};
 use super::stored::Stored;
 
 /// The writable fields of an initiative.
@@ -23,4 +24,18 @@ pub enum InitiativeSort {
     Created,
     Updated,
     Name,
+}
+
+impl Positioned<InitiativeSort> for Initiative {
+    fn position(&self, sort: InitiativeSort) -> Position {
+        let key = match sort {
+            InitiativeSort::Created => String::new(),
+            InitiativeSort::Updated => timestamp_key(&self.updated_at),
+            InitiativeSort::Name => self.data.name.clone(),
+        };
+        Position {
+            key,
+            id: self.id.to_string(),
+        }
+    }
 }

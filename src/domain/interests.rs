@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 use super::codes::{EngagementModel, Role};
 use super::ids::{ApiKeyId, EventId, InterestId, OpportunityId, PartyId, PersonId};
 use super::money::Money;
+use super::page::{Position, Positioned, timestamp_key};
 use super::stages::Stage;
 use super::stored::Stored;
 
@@ -222,4 +223,25 @@ pub enum InterestSort {
     Created,
     Updated,
     StageChanged,
+}
+
+impl Positioned<InterestSort> for Interest {
+    fn position(&self, sort: InterestSort) -> Position {
+        let key = match sort {
+            InterestSort::Created => String::new(),
+            InterestSort::Updated => timestamp_key(&self.updated_at),
+            InterestSort::StageChanged => timestamp_key(&self.data.stage_changed_at),
+        };
+        Position {
+            key,
+            id: self.id.to_string(),
+        }
+    }
+}
+
+impl Positioned<()> for InterestEvent {
+    /// Timelines are in the order entries were made: by id.
+    fn position(&self, _: ()) -> Position {
+        super::page::by_id(&self.id)
+    }
 }

@@ -15,6 +15,7 @@ pub mod page;
 pub mod parties;
 pub mod people;
 pub mod stages;
+pub mod stats;
 pub mod stored;
 pub mod webhooks;
 

@@ -10,6 +10,7 @@ use super::codes::{
 };
 use super::ids::{InitiativeId, OpportunityId, PartyId, PersonId};
 use super::money::Money;
+use super::page::{Position, Positioned, timestamp_key};
 use super::stored::Stored;
 
 /// Where a project is.
@@ -137,4 +138,18 @@ pub enum OpportunitySort {
     Created,
     Updated,
     Title,
+}
+
+impl Positioned<OpportunitySort> for Opportunity {
+    fn position(&self, sort: OpportunitySort) -> Position {
+        let key = match sort {
+            OpportunitySort::Created => String::new(),
+            OpportunitySort::Updated => timestamp_key(&self.updated_at),
+            OpportunitySort::Title => self.data.data.title.clone(),
+        };
+        Position {
+            key,
+            id: self.id.to_string(),
+        }
+    }
 }

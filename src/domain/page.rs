@@ -33,3 +33,16 @@ pub fn parse_timestamp_key(text: &str) -> Option<chrono::NaiveDateTime> {
 pub fn parse_text_key(text: &str) -> Option<String> {
     Some(text.to_owned())
 }
+
+/// Where a row stands in a list ordered by `S`: its key under that sort, and its id.
+pub trait Positioned<S> {
+    fn position(&self, sort: S) -> Position;
+}
+
+/// The position of a row in a list ordered by id alone (creation order).
+pub fn by_id(id: impl ToString) -> Position {
+    Position {
+        key: String::new(),
+        id: id.to_string(),
+    }
+}

@@ -2,6 +2,7 @@
 
 use super::codes::{CountryCode, PartyKind};
 use super::ids::{PartyId, PersonId};
+use super::page::{Position, Positioned, timestamp_key};
 use super::stored::Stored;
 
 /// An identifier of an organisation in some register, e.g. `{scheme: "PK-SECP", id: "0012345"}`.
@@ -51,4 +52,18 @@ pub enum PartySort {
     Created,
     Updated,
     Name,
+}
+
+impl Positioned<PartySort> for Party {
+    fn position(&self, sort: PartySort) -> Position {
+        let key = match sort {
+            PartySort::Created => String::new(),
+            PartySort::Updated => timestamp_key(&self.updated_at),
+            PartySort::Name => self.data.name.clone(),
+        };
+        Position {
+            key,
+            id: self.id.to_string(),
+        }
+    }
 }

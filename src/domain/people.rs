@@ -2,6 +2,7 @@
 //! representative).
 
 use super::ids::{PartyId, PersonId};
+use super::page::{Position, Positioned, timestamp_key};
 use super::stored::Stored;
 
 /// The writable fields of a person.
@@ -28,4 +29,18 @@ pub enum PersonSort {
     Created,
     Updated,
     Name,
+}
+
+impl Positioned<PersonSort> for Person {
+    fn position(&self, sort: PersonSort) -> Position {
+        let key = match sort {
+            PersonSort::Created => String::new(),
+            PersonSort::Updated => timestamp_key(&self.updated_at),
+            PersonSort::Name => self.data.name.clone(),
+        };
+        Position {
+            key,
+            id: self.id.to_string(),
+        }
+    }
 }

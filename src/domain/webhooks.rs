@@ -104,6 +104,44 @@ pub fn is_public(ip: IpAddr) -> bool {
     }
 }
 
+/// What a client asks of a subscription: where, which events, and whether it is on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WebhookRequest {
+    pub url: String,
+    pub event_types: Vec<String>,
+    pub active: bool,
+}
+
+/// One attempt to deliver an event to a subscription, as logged.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub id: String,
+    pub delivery_id: String,
+    pub event_id: String,
+    pub event_type: String,
+    /// 1 for the first attempt.
+    pub attempt: i32,
+    /// The receiver's HTTP status, when it answered.
+    pub status_code: Option<i32>,
+    pub latency_ms: i64,
+    pub error: Option<String>,
+    pub attempted_at: chrono::NaiveDateTime,
+}
+
+impl super::page::Positioned<()> for DeliveryAttempt {
+    /// Attempts are listed by id (newest first unless asked otherwise).
+    fn position(&self, _: ()) -> super::page::Position {
+        super::page::by_id(&self.id)
+    }
+}
+
+impl super::page::Positioned<()> for Webhook {
+    /// Subscriptions are listed in the order they were made: by id.
+    fn position(&self, _: ()) -> super::page::Position {
+        super::page::by_id(&self.id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,20 +1,11 @@
 //! Codelists: every code the API accepts, with a title for display.
 
 use actix_web::{HttpResponse, get, web};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::extract::{NoQuery, Query};
+use crate::api::codelists::CodelistIndex;
 use crate::domain::codes::{self, CodeEntry};
 use crate::error::AppError;
-
-/// The names of the available codelists.
-#[derive(Serialize, ToSchema)]
-pub struct CodelistIndex {
-    /// Names accepted by `GET /v1/codelists/{name}`.
-    #[schema(example = json!(["projectSector", "engagementModel"]))]
-    pub items: Vec<&'static str>,
-}
 
 /// List the codelist names.
 #[utoipa::path(

@@ -1,20 +1,11 @@
 //! Liveness and readiness probes.
 
 use actix_web::{HttpResponse, get, web};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::extract::{NoQuery, Query};
+use crate::api::operations::HealthResponse;
 use crate::error::AppError;
 use crate::services::AppState;
-
-/// Health of the process or its dependencies.
-#[derive(Serialize, ToSchema)]
-pub struct HealthResponse {
-    /// `ok` when healthy.
-    #[schema(example = "ok")]
-    pub status: &'static str,
-}
 
 /// Process liveness: answers while the process runs, without touching the database.
 #[utoipa::path(

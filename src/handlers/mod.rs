@@ -8,13 +8,11 @@ pub mod events;
 pub mod exports;
 pub mod extract;
 pub mod health;
-pub mod idempotency;
 pub mod initiatives;
 pub mod interests;
 pub mod limits;
 pub mod middleware;
 pub mod opportunities;
-pub mod pagination;
 pub mod parties;
 pub mod people;
 pub mod stats;
@@ -126,20 +124,22 @@ pub fn id_prefix_of(path: &str) -> Option<&'static str> {
 
 /// The sort fields a documented list path accepts.
 pub fn sort_fields_of(path: &str) -> Vec<&'static str> {
-    fn names<S>(sorts: &[(&'static str, S)]) -> Vec<&'static str> {
-        sorts.iter().map(|(n, _)| *n).collect()
+    use crate::api;
+    fn names<S>(shape: &api::pagination::ListShape<S>) -> Vec<&'static str> {
+        shape.sorts.iter().map(|(n, _)| *n).collect()
     }
     match path {
         "/v1/opportunities" | "/v1/exports/oc4ids" | "/v1/exports/opportunities.csv" => {
-            names(opportunities::SORTS)
+            names(&api::opportunities::LIST)
         }
-        "/v1/parties" => names(parties::SORTS),
-        "/v1/people" => names(people::SORTS),
-        "/v1/initiatives" => names(initiatives::SORTS),
-        "/v1/interests" | "/v1/opportunities/{id}/interests" => names(interests::SORTS),
-        "/v1/interests/{id}/events" => vec!["occurredAt"],
-        "/v1/webhooks" | "/v1/api-keys" => vec!["createdAt"],
-        "/v1/webhooks/{id}/deliveries" => vec!["attemptedAt"],
+        "/v1/parties" => names(&api::parties::LIST),
+        "/v1/people" => names(&api::people::LIST),
+        "/v1/initiatives" => names(&api::initiatives::LIST),
+        "/v1/interests" | "/v1/opportunities/{id}/interests" => names(&api::interests::LIST),
+        "/v1/interests/{id}/events" => names(&api::interests::TIMELINE),
+        "/v1/webhooks" => names(&api::webhooks::LIST),
+        "/v1/api-keys" => names(&api::api_keys::LIST),
+        "/v1/webhooks/{id}/deliveries" => names(&api::webhooks::ATTEMPTS),
         _ => Vec::new(),
     }
 }
@@ -229,33 +229,18 @@ use actix_web::HttpResponse;
 use actix_web::http::header;
 use serde::Serialize;
 
-use crate::services::Expected;
-
-/// The strong ETag of a resource version.
-pub fn etag(version: i32) -> String {
-    format!("\"v{version}\"")
-}
+use crate::api::etag;
+use crate::api::pagination::Paging;
+use crate::domain::stored::Expected;
 
 /// Reads `If-Match`: `*` or absent accepts any version; otherwise only the listed strong tags
 /// match (a weak tag never does).
 pub fn if_match(request: &HttpRequest) -> Expected {
-    let Some(value) = request.headers().get(header::IF_MATCH) else {
-        return Expected::Any;
-    };
-    let text = value.to_str().unwrap_or("");
-    if text.trim() == "*" {
-        return Expected::Any;
-    }
-    Expected::OneOf(
-        text.split(',')
-            .filter_map(|tag| {
-                tag.trim()
-                    .strip_prefix("\"v")?
-                    .strip_suffix('"')?
-                    .parse()
-                    .ok()
-            })
-            .collect(),
+    crate::api::expected_versions(
+        request
+            .headers()
+            .get(header::IF_MATCH)
+            .map(|v| v.to_str().unwrap_or("")),
     )
 }
 
@@ -272,6 +257,71 @@ fn none_match(request: &HttpRequest, tag: &str) -> bool {
         })
 }
 
+/// 200 with a page already serialized as JSON, and the `Link` header of the next page.
+pub fn page<S: Copy>(paging: &Paging<S>, body: Vec<u8>, next: Option<&str>) -> HttpResponse {
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = next {
+        response.insert_header((header::LINK, paging.link(cursor)));
+    }
+    response
+        .content_type(header::ContentType::json())
+        .body(body)
+}
+
+/// A list request's parts, for a service to check who asks before it reads the rest.
+pub fn list_request<Q>(
+    request: &HttpRequest,
+    query: extract::Query<Q>,
+) -> crate::api::pagination::ListRequest<Q> {
+    crate::api::pagination::ListRequest {
+        path: request.path().to_owned(),
+        query_string: request.query_string().to_owned(),
+        query: query.0,
+    }
+}
+
+/// Answers with a page of `listed`: each row as `render` shows it, in the page type `page`
+/// builds, with `nextCursor` and the `Link` header.
+pub fn page_of<T, S, R, P>(
+    state: &crate::services::AppState,
+    listed: crate::api::pagination::Listed<T, S>,
+    render: impl Fn(&T) -> R,
+    page: fn(Vec<R>, Option<String>, Option<i64>) -> P,
+) -> Result<HttpResponse, AppError>
+where
+    T: crate::domain::page::Positioned<S>,
+    S: Copy,
+    P: Serialize,
+{
+    let total = listed.total;
+    let (body, next) = listed
+        .paging
+        .page_of(&state.cursors, listed.items, |items, next| {
+            page(items.iter().map(render).collect(), next, total)
+        })?;
+    Ok(self::page(&listed.paging, body, next.as_deref()))
+}
+
+/// The answer a service built for a POST (fresh, or replayed for a retry with the same
+/// `Idempotency-Key`).
+pub fn reply(reply: crate::api::reply::Reply) -> HttpResponse {
+    let mut response = HttpResponse::build(
+        actix_web::http::StatusCode::from_u16(reply.status)
+            .unwrap_or(actix_web::http::StatusCode::OK),
+    );
+    response.content_type(header::ContentType::json());
+    if let Some(location) = reply.location {
+        response.insert_header((header::LOCATION, location));
+    }
+    if let Some(tag) = reply.etag {
+        response.insert_header((header::ETAG, tag));
+    }
+    if reply.replayed {
+        response.insert_header(("Idempotent-Replayed", "true"));
+    }
+    response.body(reply.body)
+}
+
 /// 200 with the body and its ETag, or 304 when the client's copy is current.
 pub fn single<T: Serialize>(request: &HttpRequest, version: i32, body: &T) -> HttpResponse {
     let tag = etag(version);
@@ -283,209 +333,4 @@ pub fn single<T: Serialize>(request: &HttpRequest, version: i32, body: &T) -> Ht
     HttpResponse::Ok()
         .insert_header((header::ETAG, tag))
         .json(body)
-}
-
-/// 201 with `Location` and ETag.
-pub fn created<T: Serialize>(location: String, version: i32, body: &T) -> HttpResponse {
-    HttpResponse::Created()
-        .insert_header((header::LOCATION, location))
-        .insert_header((header::ETAG, etag(version)))
-        .json(body)
-}
-
-/// An id from the path; one that is malformed or of another kind is simply not found.
-pub fn path_id<T>(text: &str, parse: fn(&str) -> Option<T>) -> Result<T, AppError> {
-    parse(text).ok_or(AppError::NotFound)
-}
-
-/// Fields the server sets; a client that sends them is told so.
-const READ_ONLY: [&str; 5] = ["id", "createdAt", "updatedAt", "version", "publishedAt"];
-
-/// The writable fields `current` becomes under a merge patch, read back as strictly as a body.
-pub fn apply_patch<T: Serialize + serde::de::DeserializeOwned>(
-    current: &T,
-    patch: serde_json::Value,
-) -> Result<T, AppError> {
-    let current = serde_json::to_value(current).map_err(|e| AppError::internal(e.to_string()))?;
-    extract::from_value(merge_patch(current, patch)?)
-}
-
-/// Applies a JSON Merge Patch (RFC 7396) to `current`, refusing read-only fields.
-pub fn merge_patch(
-    mut current: serde_json::Value,
-    patch: serde_json::Value,
-) -> Result<serde_json::Value, AppError> {
-    let serde_json::Value::Object(fields) = &patch else {
-        return Err(AppError::invalid_field(
-            "/",
-            "a merge patch must be a JSON object",
-        ));
-    };
-    let read_only: Vec<crate::error::FieldError> = fields
-        .keys()
-        .filter(|k| READ_ONLY.contains(&k.as_str()))
-        .map(|k| crate::error::FieldError::new(format!("/{k}"), "is read-only"))
-        .collect();
-    if !read_only.is_empty() {
-        return Err(AppError::invalid(read_only));
-    }
-    merge(&mut current, patch);
-    Ok(current)
-}
-
-fn merge(target: &mut serde_json::Value, patch: serde_json::Value) {
-    use serde_json::Value;
-    match patch {
-        Value::Object(fields) => {
-            if !target.is_object() {
-                *target = Value::Object(serde_json::Map::new());
-            }
-            if let Value::Object(map) = target {
-                for (key, value) in fields {
-                    if value.is_null() {
-                        map.remove(&key);
-                    } else {
-                        merge(map.entry(key).or_insert(Value::Null), value);
-                    }
-                }
-            }
-        }
-        other => *target = other,
-    }
-}
-
-/// Converts a stored timestamp (naive UTC) for a response.
-pub fn utc(value: chrono::NaiveDateTime) -> chrono::DateTime<chrono::Utc> {
-    chrono::DateTime::from_naive_utc_and_offset(value, chrono::Utc)
-}
-
-/// Serializes a response's timestamp (`#[serde(serialize_with = "rfc3339")]`) exactly as
-/// chrono's own `Serialize` does: `2026-11-27T19:57:28.855682Z`, with no fraction or with 3, 6
-/// or 9 digits, whichever is exact. Written digit by digit rather than through chrono's
-/// formatting machinery, which was 5 % of a filtered list page (three timestamps per item).
-pub fn rfc3339<S: serde::Serializer>(
-    t: &chrono::DateTime<chrono::Utc>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    use chrono::{Datelike, Timelike};
-    let (year, nanos) = (t.year(), t.nanosecond());
-    // Years past four digits and leap seconds are chrono's to write.
-    if !(0..=9999).contains(&year) || nanos >= 1_000_000_000 {
-        return t.serialize(serializer);
-    }
-    // Each part's digits, then the character that follows it.
-    let fraction = match nanos {
-        0 => None,
-        n if n % 1_000_000 == 0 => Some((n / 1_000_000, 3)),
-        n if n % 1_000 == 0 => Some((n / 1_000, 6)),
-        n => Some((n, 9)),
-    };
-    let (value, digits) = fraction.unwrap_or((0, 0));
-    let parts = [
-        (year as u32, 4, b'-'),
-        (t.month(), 2, b'-'),
-        (t.day(), 2, b'T'),
-        (t.hour(), 2, b':'),
-        (t.minute(), 2, b':'),
-        (t.second(), 2, if fraction.is_some() { b'.' } else { b'Z' }),
-        (value, digits, b'Z'),
-    ];
-    let parts = if fraction.is_some() {
-        &parts[..]
-    } else {
-        &parts[..6]
-    };
-    let mut out = [0u8; 32];
-    let mut n = 0;
-    for &(value, digits, next) in parts {
-        for i in (0..digits).rev() {
-            out[n] = b'0' + (value / 10u32.pow(i) % 10) as u8;
-            n += 1;
-        }
-        out[n] = next;
-        n += 1;
-    }
-    serializer.serialize_str(std::str::from_utf8(&out[..n]).map_err(serde::ser::Error::custom)?)
-}
-
-/// [`rfc3339`] for an optional timestamp (with `skip_serializing_if = "Option::is_none"`).
-pub fn rfc3339_optional<S: serde::Serializer>(
-    t: &Option<chrono::DateTime<chrono::Utc>>,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    match t {
-        Some(t) => rfc3339(t, serializer),
-        None => serializer.serialize_none(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    #[test]
-    fn timestamps_are_written_as_chrono_writes_them() {
-        use chrono::{DateTime, NaiveDate, Utc};
-        #[derive(Serialize)]
-        struct Fast(#[serde(serialize_with = "rfc3339")] DateTime<Utc>);
-        let day = NaiveDate::from_ymd_opt(2026, 11, 27).unwrap();
-        let mut nanos = vec![0, 1, 9, 10, 999, 1_000, 120_000, 855_682_000, 999_999_999];
-        nanos.extend([1_000_000, 5_000_000, 120_000_000, 999_000_000, 123_456_789]);
-        for (h, m, s) in [(0, 0, 0), (9, 5, 7), (19, 47, 55), (23, 59, 59)] {
-            for &n in &nanos {
-                let t = utc(day.and_hms_nano_opt(h, m, s, n).unwrap());
-                assert_eq!(
-                    serde_json::to_string(&Fast(t)).unwrap(),
-                    serde_json::to_string(&t).unwrap()
-                );
-            }
-        }
-        for t in [
-            NaiveDate::from_ymd_opt(1, 1, 1)
-                .unwrap()
-                .and_hms_opt(0, 0, 0)
-                .unwrap(),
-            NaiveDate::from_ymd_opt(9999, 12, 31)
-                .unwrap()
-                .and_hms_opt(23, 59, 59)
-                .unwrap(),
-            NaiveDate::from_ymd_opt(10_000, 1, 1)
-                .unwrap()
-                .and_hms_opt(0, 0, 0)
-                .unwrap(),
-            NaiveDate::from_ymd_opt(-1, 6, 1)
-                .unwrap()
-                .and_hms_opt(12, 0, 0)
-                .unwrap(),
-            day.and_hms_nano_opt(23, 59, 59, 1_500_000_000).unwrap(),
-        ] {
-            let t = utc(t);
-            assert_eq!(
-                serde_json::to_string(&Fast(t)).unwrap(),
-                serde_json::to_string(&t).unwrap()
-            );
-        }
-    }
-
-    #[test]
-    fn merge_patch_follows_rfc_7396() {
-        let current = json!({"a": "b", "c": {"d": "e", "f": "g"}});
-        let patched = merge_patch(current, json!({"a": "z", "c": {"f": null}})).unwrap();
-        assert_eq!(patched, json!({"a": "z", "c": {"d": "e"}}));
-    }
-
-    #[test]
-    fn merge_patch_refuses_read_only_fields() {
-        assert!(merge_patch(json!({}), json!({"id": "x"})).is_err());
-        assert!(merge_patch(json!({}), json!([1])).is_err());
-    }
-
-    #[test]
-    fn if_match_accepts_only_strong_tags() {
-        let request = actix_web::test::TestRequest::default()
-            .insert_header((header::IF_MATCH, "\"v3\", W/\"v4\""))
-            .to_http_request();
-        assert_eq!(if_match(&request), Expected::OneOf(vec![3]));
-    }
 }

@@ -9,7 +9,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use super::connection::{Backend, DatabaseUrl, Manager, PoolOptions};
 use super::transaction::write_transaction;
 use super::writer::{WriteJob, checkpoints, write_batches};
-use super::{DbConnection, idempotency, settings};
+use super::{DbConnection, settings};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -150,11 +150,10 @@ impl Database {
     {
         let pool = self.pool.clone();
         let span = tracing::Span::current();
-        let claim = idempotency::current_claim();
         tokio::task::spawn_blocking(move || {
             let _entered = span.enter();
             let mut conn = pool.get()?;
-            let result = idempotency::with_claim(claim, || work(&mut conn));
+            let result = work(&mut conn);
             if result.as_ref().is_err_and(Failure::lost_connection) {
                 discard_if_lost(&mut conn);
             }
@@ -178,18 +177,15 @@ impl Database {
         let Some(writer) = &self.writer else {
             return self.run(move |conn| write_transaction(conn, work)).await;
         };
-        let claim = idempotency::current_claim();
         let span = tracing::Span::current();
         let (answer, answered) = tokio::sync::oneshot::channel();
         let job: WriteJob = Box::new(move |conn| {
             let _entered = span.enter();
             let result = match conn {
-                Some(conn) => idempotency::with_claim(claim, || {
-                    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        write_transaction(conn, work)
-                    }))
-                    .unwrap_or_else(|_| Err(writer_failure("a write panicked", false).into()))
-                }),
+                Some(conn) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    write_transaction(conn, work)
+                }))
+                .unwrap_or_else(|_| Err(writer_failure("a write panicked", false).into())),
                 None => Err(writer_failure("the write could not start", true).into()),
             };
             Box::new(move |committed: Result<(), String>| {

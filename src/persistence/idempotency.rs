@@ -1,137 +1,93 @@
-//! Stored idempotency keys. The write a keyed request makes marks its key `committed` in the
-//! same transaction (see [`super::write_transaction`]), so a crash between the write and storing
-//! the response can never let a retry write twice.
-
-use std::cell::RefCell;
+//! Idempotency records: the answer to a keyed POST, written in the same transaction as the
+//! POST's write, so a retry finds either nothing (nothing was committed) or the whole answer.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::DbConnection;
-use super::schema::idempotency_keys;
+use super::schema::idempotency_records as records;
+use crate::domain::ids::ApiKeyId;
 
-/// The key a request is being served under: (scope, key).
-pub type Claim = (String, String);
-
-tokio::task_local! {
-    /// Set by the HTTP layer around a keyed POST.
-    pub static REQUEST_CLAIM: Claim;
-}
-
-thread_local! {
-    /// The claim of the request this blocking thread is working for.
-    static THREAD_CLAIM: RefCell<Option<Claim>> = const { RefCell::new(None) };
-}
-
-/// The claim of the current task, if any (read on the async side).
-pub fn current_claim() -> Option<Claim> {
-    REQUEST_CLAIM.try_with(Clone::clone).ok()
-}
-
-/// Runs `work` with `claim` visible to [`mark_committed`] on this thread.
-pub fn with_claim<T>(claim: Option<Claim>, work: impl FnOnce() -> T) -> T {
-    THREAD_CLAIM.with(|c| *c.borrow_mut() = claim);
-    let result = work();
-    THREAD_CLAIM.with(|c| *c.borrow_mut() = None);
-    result
-}
-
-/// Marks the current claim's key committed, inside the caller's write transaction.
-pub fn mark_committed(conn: &mut DbConnection) -> QueryResult<()> {
-    let Some((scope, key)) = THREAD_CLAIM.with(|c| c.borrow().clone()) else {
-        return Ok(());
-    };
-    diesel::update(
-        idempotency_keys::table
-            .find((&scope, &key))
-            .filter(idempotency_keys::state.eq("inFlight")),
-    )
-    .set(idempotency_keys::state.eq("committed"))
-    .execute(conn)
-    .map(drop)
-}
-
-/// A stored key.
-#[derive(Debug, Clone, Queryable)]
-pub struct StoredKey {
+/// An answer kept for replay.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable)]
+pub struct Kept {
     pub request_hash: String,
-    pub state: String,
-    pub response_status: Option<i32>,
-    pub response_headers: Option<String>,
-    pub response_body: Option<String>,
+    pub status: i32,
+    pub location: Option<String>,
+    pub etag: Option<String>,
+    pub body: String,
 }
 
-/// Claims a key for a request; `Ok(None)` when it is new, else what is stored under it.
+/// The answer kept under `key` for the API key `owner`, if any.
+pub fn find(conn: &mut DbConnection, owner: &ApiKeyId, key: &str) -> QueryResult<Option<Kept>> {
+    records::table
+        .find((owner.as_str(), key))
+        .select((
+            records::request_hash,
+            records::response_status,
+            records::response_location,
+            records::response_etag,
+            records::response_body,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// Claims `key` for `owner` inside the caller's write transaction; false when it is taken.
+///
+/// On PostgreSQL an insert of the same key by a transaction still in progress makes this one
+/// wait for it to end (the primary key's index), so two requests with one key never both write:
+/// the second finds the first's answer, or the key free again if the first rolled back.
 pub fn claim(
     conn: &mut DbConnection,
-    scope: &str,
+    owner: &ApiKeyId,
     key: &str,
-    hash: &str,
+    request_hash: &str,
     now: NaiveDateTime,
-) -> QueryResult<Option<StoredKey>> {
-    let inserted = diesel::insert_into(idempotency_keys::table)
-        .values((
-            idempotency_keys::scope.eq(scope),
-            idempotency_keys::idempotency_key.eq(key),
-            idempotency_keys::request_hash.eq(hash),
-            idempotency_keys::state.eq("inFlight"),
-            idempotency_keys::created_at.eq(now),
-        ))
-        .execute(conn);
-    match inserted {
-        Ok(_) => Ok(None),
-        Err(diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        )) => idempotency_keys::table
-            .find((scope, key))
-            .select((
-                idempotency_keys::request_hash,
-                idempotency_keys::state,
-                idempotency_keys::response_status,
-                idempotency_keys::response_headers,
-                idempotency_keys::response_body,
-            ))
-            .first(conn)
-            .optional(),
-        Err(e) => Err(e),
-    }
+) -> QueryResult<bool> {
+    let row = (
+        records::api_key_id.eq(owner.as_str()),
+        records::idempotency_key.eq(key),
+        records::request_hash.eq(request_hash),
+        records::response_status.eq(0),
+        records::response_body.eq(""),
+        records::created_at.eq(now),
+    );
+    let inserted = match conn {
+        DbConnection::Sqlite(c) => diesel::insert_into(records::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+        DbConnection::Postgres(c) => diesel::insert_into(records::table)
+            .values(row)
+            .on_conflict_do_nothing()
+            .execute(c)?,
+    };
+    Ok(inserted == 1)
 }
 
-/// Stores the response to replay.
-pub fn complete(
+/// Keeps the answer of a claimed key, in the same transaction as the claim.
+pub fn keep(
     conn: &mut DbConnection,
-    scope: &str,
+    owner: &ApiKeyId,
     key: &str,
     status: i32,
-    headers: &str,
+    location: Option<&str>,
+    etag: Option<&str>,
     body: &str,
 ) -> QueryResult<()> {
-    diesel::update(idempotency_keys::table.find((scope, key)))
+    diesel::update(records::table.find((owner.as_str(), key)))
         .set((
-            idempotency_keys::state.eq("completed"),
-            idempotency_keys::response_status.eq(status),
-            idempotency_keys::response_headers.eq(headers),
-            idempotency_keys::response_body.eq(body),
+            records::response_status.eq(status),
+            records::response_location.eq(location),
+            records::response_etag.eq(etag),
+            records::response_body.eq(body),
         ))
         .execute(conn)
         .map(drop)
 }
 
-/// Releases a key whose request wrote nothing (it failed before its write committed), so the
-/// client may retry it; returns false when the write had committed.
-pub fn release(conn: &mut DbConnection, scope: &str, key: &str) -> QueryResult<bool> {
-    diesel::delete(
-        idempotency_keys::table
-            .find((scope, key))
-            .filter(idempotency_keys::state.eq("inFlight")),
-    )
-    .execute(conn)
-    .map(|n| n > 0)
-}
-
-/// Forgets keys created before `before`.
+/// Forgets answers kept since before `before`.
 pub fn purge(conn: &mut DbConnection, before: NaiveDateTime) -> QueryResult<usize> {
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::created_at.lt(before)))
-        .execute(conn)
+    diesel::delete(records::table.filter(records::created_at.lt(before))).execute(conn)
 }

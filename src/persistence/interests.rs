@@ -218,6 +218,27 @@ fn with_co_investors(
         .collect()
 }
 
+/// Whether `party` leads or co-invests in any interest in `opportunity`.
+pub fn any_involving(
+    conn: &mut DbConnection,
+    opportunity: &OpportunityId,
+    party: &PartyId,
+) -> QueryResult<bool> {
+    let co = interest_co_investors::table
+        .filter(interest_co_investors::party_id.eq(party.as_str()))
+        .select(interest_co_investors::interest_id);
+    diesel::select(diesel::dsl::exists(
+        interests::table
+            .filter(interests::opportunity_id.eq(opportunity.as_str()))
+            .filter(
+                interests::party_id
+                    .eq(party.as_str())
+                    .or(interests::id.eq_any(co)),
+            ),
+    ))
+    .get_result(conn)
+}
+
 /// Inserts many rows in batches (bulk loads; no consortium members or co-investors).
 pub fn insert_many(conn: &mut DbConnection, items: &[Interest]) -> QueryResult<()> {
     let rows: Vec<InterestRow> = items.iter().map(InterestRow::from_domain).collect();

@@ -569,6 +569,20 @@ pub struct ListedOpportunity {
     pub representation: Option<String>,
 }
 
+impl crate::domain::page::Positioned<OpportunitySort> for ListedOpportunity {
+    fn position(&self, sort: OpportunitySort) -> crate::domain::page::Position {
+        let key = match sort {
+            OpportunitySort::Created => String::new(),
+            OpportunitySort::Updated => crate::domain::page::timestamp_key(&self.updated_at),
+            OpportunitySort::Title => self.title.clone(),
+        };
+        crate::domain::page::Position {
+            key,
+            id: self.id.clone(),
+        }
+    }
+}
+
 /// A page of opportunities as [`ListedOpportunity`]s: what [`list`] selects, without decoding the
 /// opportunities.
 pub fn list_listed(

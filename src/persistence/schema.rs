@@ -236,14 +236,14 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (scope, idempotency_key) {
-        scope -> Text,
+    idempotency_records (api_key_id, idempotency_key) {
+        api_key_id -> Text,
         idempotency_key -> Text,
         request_hash -> Text,
-        state -> Text,
-        response_status -> Nullable<Integer>,
-        response_headers -> Nullable<Text>,
-        response_body -> Nullable<Text>,
+        response_status -> Integer,
+        response_location -> Nullable<Text>,
+        response_etag -> Nullable<Text>,
+        response_body -> Text,
         created_at -> Timestamp,
     }
 }
@@ -270,5 +270,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhooks,
     webhook_deliveries,
     webhook_attempts,
-    idempotency_keys,
+    idempotency_records,
 );

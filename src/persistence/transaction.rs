@@ -4,7 +4,6 @@
 use diesel::connection::{AnsiTransactionManager, TransactionManager};
 
 use super::DbConnection;
-use super::idempotency;
 use super::writer::{SQLITE_WRITER, SQLITE_WRITER_WAIT};
 
 /// Runs `work` in a write transaction: on SQLite, in this process's writer turn and with
@@ -50,11 +49,7 @@ where
             None
         }
     };
-    // A keyed request's write marks its key in the same transaction.
-    let result = work(conn).and_then(|value| {
-        idempotency::mark_committed(conn)?;
-        Ok(value)
-    });
+    let result = work(conn);
     match result {
         Ok(value) => {
             match conn {
@@ -70,6 +65,23 @@ where
                 DbConnection::Postgres(c) => AnsiTransactionManager::rollback_transaction(c),
             };
             Err(error)
+        }
+    }
+}
+
+/// Locks the row `id` of `table` until the transaction ends, so that reading it, changing it and
+/// writing it back cannot interleave with another transaction doing the same (which would make
+/// the second write find the version changed under it). SQLite needs no lock: its writers never
+/// run at once.
+pub fn lock_row(conn: &mut DbConnection, table: &'static str, id: &str) -> diesel::QueryResult<()> {
+    use diesel::RunQueryDsl;
+    match conn {
+        DbConnection::Sqlite(_) => Ok(()),
+        DbConnection::Postgres(c) => {
+            diesel::sql_query(format!("SELECT 1 FROM {table} WHERE id = $1 FOR UPDATE"))
+                .bind::<diesel::sql_types::Text, _>(id)
+                .execute(c)
+                .map(drop)
         }
     }
 }

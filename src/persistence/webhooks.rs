@@ -7,7 +7,7 @@ use super::schema::{webhook_attempts, webhook_deliveries, webhooks};
 use super::{DbConnection, MultiBackend};
 use crate::domain::ids::{ApiKeyId, AttemptId, DeliveryId, PartyId, WebhookId};
 use crate::domain::page::PageRequest;
-use crate::domain::webhooks::{Webhook, WebhookData};
+use crate::domain::webhooks::{DeliveryAttempt, Webhook, WebhookData};
 use crate::persistence::api_keys::corrupt;
 
 #[derive(Debug, Queryable, Selectable, Insertable, AsChangeset)]
@@ -299,18 +299,34 @@ pub fn record(
     Ok(())
 }
 
-/// One logged attempt.
+/// One logged attempt, as stored.
 #[derive(Debug, Clone, Queryable)]
-pub struct AttemptRow {
-    pub id: String,
-    pub delivery_id: String,
-    pub event_id: String,
-    pub event_type: String,
-    pub attempt: i32,
-    pub status_code: Option<i32>,
-    pub latency_ms: i64,
-    pub error: Option<String>,
-    pub attempted_at: NaiveDateTime,
+struct AttemptRow {
+    id: String,
+    delivery_id: String,
+    event_id: String,
+    event_type: String,
+    attempt: i32,
+    status_code: Option<i32>,
+    latency_ms: i64,
+    error: Option<String>,
+    attempted_at: NaiveDateTime,
+}
+
+impl From<AttemptRow> for DeliveryAttempt {
+    fn from(a: AttemptRow) -> Self {
+        DeliveryAttempt {
+            id: a.id,
+            delivery_id: a.delivery_id,
+            event_id: a.event_id,
+            event_type: a.event_type,
+            attempt: a.attempt,
+            status_code: a.status_code,
+            latency_ms: a.latency_ms,
+            error: a.error,
+            attempted_at: a.attempted_at,
+        }
+    }
 }
 
 /// A subscription's attempts, newest first.
@@ -318,7 +334,7 @@ pub fn attempts(
     conn: &mut DbConnection,
     webhook: &WebhookId,
     page: &PageRequest<()>,
-) -> QueryResult<Vec<AttemptRow>> {
+) -> QueryResult<Vec<DeliveryAttempt>> {
     let mut query = webhook_attempts::table
         .filter(webhook_attempts::webhook_id.eq(webhook.as_str()))
         .into_boxed();
@@ -335,7 +351,8 @@ pub fn attempts(
             webhook_attempts::error,
             webhook_attempts::attempted_at,
         ))
-        .load(conn)
+        .load::<AttemptRow>(conn)
+        .map(|rows| rows.into_iter().map(DeliveryAttempt::from).collect())
 }
 
 /// Deliveries waiting to be sent, for metrics.

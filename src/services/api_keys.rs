@@ -7,11 +7,16 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::AppState;
+use super::idempotency::write_once;
+use crate::api::api_keys::{
+    ApiKeyListQuery, CreateApiKeyRequest, CreatedApiKeyResponse, LIST, location,
+};
+use crate::api::pagination::{ListRequest, Listed};
+use crate::api::reply::{IdempotencyKey, Reply};
 use crate::domain::access::Caller;
 use crate::domain::api_keys::{ApiKey, NewApiKey};
 use crate::domain::codes::Role;
 use crate::domain::ids::ApiKeyId;
-use crate::domain::page::PageRequest;
 use crate::error::AppError;
 use crate::persistence::api_keys::{self as store, ApiKeyRow};
 use crate::persistence::{self, DbConnection, parties as party_store};
@@ -114,37 +119,59 @@ pub async fn authenticate(state: &AppState, secret: &str) -> Result<Caller, AppE
     })
 }
 
+/// Issues a key (admins). Its secret is in the first answer only; a retry with the same
+/// `Idempotency-Key` replays the answer without it.
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    new: NewApiKey,
-) -> Result<IssuedKey, AppError> {
+    key: Option<IdempotencyKey>,
+    request: CreateApiKeyRequest,
+) -> Result<Reply, AppError> {
     caller.require_admin()?;
-    state.db.run(move |conn| issue(conn, new)).await
+    let new = request.parse()?;
+    write_once(
+        state,
+        caller,
+        key,
+        move |conn| issue(conn, new),
+        |issued, shown| {
+            Reply::created(
+                location(&issued.key.id),
+                None,
+                &CreatedApiKeyResponse::new(issued.key.clone(), &issued.secret, shown),
+            )
+        },
+    )
+    .await
 }
 
+/// A page of keys (admins).
 pub async fn list(
     state: &AppState,
     caller: &Caller,
-    page: PageRequest<()>,
-    with_total: bool,
-) -> Result<(Vec<ApiKey>, Option<i64>), AppError> {
+    request: ListRequest<ApiKeyListQuery>,
+) -> Result<Listed<ApiKey, ()>, AppError> {
     caller.require_admin()?;
-    state
+    let paging = request.paging(&state.cursors, request.query.paging(), &LIST)?;
+    let (page, with_total) = (paging.request.clone(), paging.with_total);
+    let (items, total) = state
         .db
         .run(move |conn| {
             let keys = store::list(conn, &page)?;
-            let total = if with_total {
-                Some(store::count(conn)?)
-            } else {
-                None
-            };
-            Ok((keys, total))
+            let total = with_total.then(|| store::count(conn)).transpose()?;
+            Ok::<_, AppError>((keys, total))
         })
-        .await
+        .await?;
+    Ok(Listed {
+        paging,
+        items,
+        total,
+    })
 }
 
-pub async fn revoke(state: &AppState, caller: &Caller, id: ApiKeyId) -> Result<ApiKey, AppError> {
+/// Revokes a key at once (admins).
+pub async fn revoke(state: &AppState, caller: &Caller, id: &str) -> Result<ApiKey, AppError> {
     caller.require_admin()?;
-    state.db.run(move |conn| revoke_now(conn, &id)).await
+    let id = ApiKeyId::parse(id).ok_or(AppError::NotFound)?;
+    state.db.write(move |conn| revoke_now(conn, &id)).await
 }

@@ -1,8 +1,11 @@
 //! Recording domain events (the outbox, with webhook fan-out) and reading the feed.
 
 use super::AppState;
+use crate::api::events::EventQuery;
+use crate::api::pagination::{CursorId, ListRequest, limit};
 use crate::domain::access::Caller;
 use crate::domain::events::{Audience, Event, NewEvent};
+use crate::domain::page::Position;
 use crate::error::AppError;
 use crate::persistence::{DbConnection, events, webhooks};
 
@@ -36,14 +39,13 @@ pub fn event(
     }
 }
 
-/// Events after `after` in commit order, as the caller may see them.
+/// Events after the request's cursor in commit order, as the caller may see them, and the cursor
+/// to read on from (always present: where this page ended, or where it started when empty).
 pub async fn feed(
     state: &AppState,
     caller: &Caller,
-    after: i64,
-    types: Vec<String>,
-    limit: i64,
-) -> Result<Vec<Event>, AppError> {
+    request: ListRequest<EventQuery>,
+) -> Result<(Vec<Event>, String), AppError> {
     caller.require_key()?;
     let viewer = if caller.is_staff() {
         None
@@ -55,8 +57,32 @@ pub async fn feed(
                 .ok_or(AppError::Forbidden("This key may not read events.".into()))?,
         )
     };
-    state
+    let query = &request.query;
+    let types = query.types()?;
+    let limit = limit(query.limit)?;
+    let scope = query.scope(&request.path);
+    let after = match &query.after {
+        None => 0,
+        Some(cursor) => state
+            .cursors
+            .decode(&scope, cursor, CursorId::None)?
+            .key
+            .parse::<i64>()
+            .map_err(|_| AppError::bad_request("The cursor is invalid; start again without it."))?,
+    };
+    let events = state
         .db
-        .run(move |conn| Ok(events::list(conn, after, &types, viewer.as_ref(), limit)?))
-        .await
+        .run(move |conn| {
+            events::list(conn, after, &types, viewer.as_ref(), limit).map_err(AppError::from)
+        })
+        .await?;
+    let last = events.last().map_or(after, |e| e.seq);
+    let next = state.cursors.encode(
+        &scope,
+        &Position {
+            key: last.to_string(),
+            id: String::new(),
+        },
+    );
+    Ok((events, next))
 }

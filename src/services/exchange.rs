@@ -1,22 +1,29 @@
 //! Exchanging opportunities with other systems: OC4IDS packages out and in, CSV out.
 
-use serde::Serialize;
 use serde_json::Value;
 
 use super::AppState;
+use super::crud::{Resource, announce};
 use super::events::record;
+use super::idempotency::write_once;
 use super::opportunities::{self as service, opportunity_event, validate};
+use super::parties::Parties;
+use super::people::People;
+use crate::api::exchange::{ImportQuery, ImportReport, ImportResult, csv_bytes};
+use crate::api::opportunities::{LIST, OpportunityListQuery};
+use crate::api::pagination::{ListRequest, Paging};
+use crate::api::reply::{IdempotencyKey, Reply};
 use crate::domain::access::Caller;
 use crate::domain::codes::ListingStatus;
 use crate::domain::ids::{OpportunityId, PartyId, PersonId};
 use crate::domain::oc4ids::{self, ImportedParty, ImportedPerson, ImportedProject, Related};
 use crate::domain::opportunities::{Listing, Opportunity};
 use crate::domain::opportunities::{OpportunityFilter, OpportunitySort};
-use crate::domain::page::PageRequest;
+use crate::domain::page::{PageRequest, Position, Positioned};
 use crate::domain::parties::{Identifier, PartyData};
 use crate::domain::people::PersonData;
 use crate::domain::stored::Stored;
-use crate::error::AppError;
+use crate::error::{AppError, FieldError};
 use crate::persistence::opportunities as store;
 use crate::persistence::{self, DbConnection, parties, people};
 
@@ -52,30 +59,22 @@ pub fn projects_page(
     Ok((opportunities, projects))
 }
 
+/// A page of the OC4IDS export (anyone): the paging it was asked with, its published
+/// opportunities (one more than the page when another follows) and their projects.
 pub async fn export_page(
     state: &AppState,
-    filter: OpportunityFilter,
-    page: PageRequest<OpportunitySort>,
-) -> Result<(Vec<Opportunity>, Vec<Value>), AppError> {
-    state
+    request: ListRequest<OpportunityListQuery>,
+) -> Result<(Paging<OpportunitySort>, Vec<Opportunity>, Vec<Value>), AppError> {
+    let paging = request
+        .paging(&state.cursors, request.query.paging(), &LIST)?
+        .without_total("exports")?;
+    let filter = request.query.filter()?;
+    let page = paging.request.clone();
+    let (opportunities, projects) = state
         .db
         .run(move |conn| projects_page(conn, filter, &page))
-        .await
-}
-
-/// What happened to one imported project.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ImportResult {
-    /// The project's id in the package.
-    pub id: String,
-    /// `created`, `updated`, `unchanged` or `rejected`.
-    pub status: &'static str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub opportunity_id: Option<String>,
-    /// Why the project was rejected, or what keeps it from being published.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<String>,
+        .await?;
+    Ok((paging, opportunities, projects))
 }
 
 fn resolve_party(
@@ -118,6 +117,7 @@ fn resolve_party(
         version: 1,
     };
     parties::insert(conn, &created)?;
+    announce::<Parties>(conn, Parties::EVENTS[0], &created.id)?;
     Ok(created.id)
 }
 
@@ -146,6 +146,7 @@ fn resolve_person(
         version: 1,
     };
     people::insert(conn, &created)?;
+    announce::<People>(conn, People::EVENTS[0], &created.id)?;
     Ok(created.id)
 }
 
@@ -266,18 +267,11 @@ fn import_one(
     })
 }
 
-/// Imports a package project by project, each in its own transaction: one bad project does
-/// not stop the others.
-/// The most projects one import takes (each is its own transaction).
+/// The most projects one import takes.
 pub const MAX_IMPORT_PROJECTS: usize = 1000;
 
-pub async fn import(
-    state: &AppState,
-    caller: &Caller,
-    package: Value,
-    publish: bool,
-) -> Result<Vec<ImportResult>, AppError> {
-    caller.require_staff()?;
+/// The projects of a package, each an object, or a 422 saying what is wrong with the package.
+fn projects_of(package: Value) -> Result<Vec<Value>, AppError> {
     let Some(projects) = package.get("projects").and_then(Value::as_array).cloned() else {
         return Err(AppError::invalid_field(
             "/projects",
@@ -296,62 +290,164 @@ pub async fn import(
             format!("at most {MAX_IMPORT_PROJECTS} projects per package; split it"),
         ));
     }
-    let not_objects: Vec<crate::error::FieldError> = projects
+    let not_objects: Vec<FieldError> = projects
         .iter()
         .enumerate()
         .filter(|(_, p)| !p.is_object())
-        .map(|(i, _)| {
-            crate::error::FieldError::new(
-                format!("/projects/{i}"),
-                "must be an OC4IDS project object",
-            )
-        })
+        .map(|(i, _)| FieldError::new(format!("/projects/{i}"), "must be an OC4IDS project object"))
         .collect();
     if !not_objects.is_empty() {
         return Err(AppError::invalid(not_objects));
     }
-    let mut results = Vec::with_capacity(projects.len());
-    for (index, project) in projects.into_iter().enumerate() {
-        let id = project
-            .get("id")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-            .unwrap_or_else(|| format!("#{index}"));
-        let parsed = match oc4ids::parse_project(&project) {
-            Ok(parsed) => parsed,
-            Err(errors) => {
-                results.push(ImportResult {
-                    id,
-                    status: "rejected",
-                    opportunity_id: None,
-                    errors,
-                });
-                continue;
-            }
-        };
-        let outcome = state
-            .db
-            .write(move |conn| import_one(conn, parsed, publish))
-            .await;
-        results.push(match outcome {
-            Ok(result) => result,
-            Err(AppError::Unprocessable { errors, .. }) => ImportResult {
-                id,
-                status: "rejected",
-                opportunity_id: None,
-                errors: errors
-                    .into_iter()
-                    .map(|e| format!("{}: {}", e.pointer.trim_start_matches('/'), e.detail))
-                    .collect(),
-            },
-            Err(AppError::Conflict { detail, .. }) => ImportResult {
-                id,
-                status: "rejected",
-                opportunity_id: None,
-                errors: vec![detail],
-            },
-            Err(other) => return Err(other),
-        });
+    Ok(projects)
+}
+
+fn rejected(id: String, errors: Vec<String>) -> ImportResult {
+    ImportResult {
+        id,
+        status: "rejected",
+        opportunity_id: None,
+        errors,
     }
-    Ok(results)
+}
+
+/// Imports a package (officers): one transaction for the whole package, each project in a
+/// savepoint of its own, so one bad project does not stop the others, and the answer (kept for
+/// a retry with the same `Idempotency-Key`) commits with what it reports.
+pub async fn import(
+    state: &AppState,
+    caller: &Caller,
+    key: Option<IdempotencyKey>,
+    query: ImportQuery,
+    package: Value,
+) -> Result<Reply, AppError> {
+    caller.require_staff()?;
+    let parsed: Vec<(String, Result<ImportedProject, Vec<String>>)> = projects_of(package)?
+        .into_iter()
+        .enumerate()
+        .map(|(index, project)| {
+            let id = project
+                .get("id")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("#{index}"));
+            (id, oc4ids::parse_project(&project))
+        })
+        .collect();
+    let publish = query.publish;
+    write_once(
+        state,
+        caller,
+        key,
+        move |conn| {
+            let mut results = Vec::with_capacity(parsed.len());
+            for (id, project) in parsed {
+                results.push(match project {
+                    Err(errors) => rejected(id, errors),
+                    Ok(project) => import_project(conn, id, project, publish)?,
+                });
+            }
+            Ok(ImportReport::new(results))
+        },
+        |report, _| Reply::ok(None, report),
+    )
+    .await
+}
+
+/// One project of an import, in a savepoint: a project refused for what it holds is reported
+/// `rejected` and leaves nothing behind; a database failure fails the import.
+fn import_project(
+    conn: &mut DbConnection,
+    id: String,
+    project: ImportedProject,
+    publish: bool,
+) -> Result<ImportResult, AppError> {
+    match persistence::write_transaction(conn, |conn| import_one(conn, project, publish)) {
+        Ok(result) => Ok(result),
+        Err(AppError::Unprocessable { errors, .. }) => Ok(rejected(
+            id,
+            errors
+                .into_iter()
+                .map(|e| format!("{}: {}", e.pointer.trim_start_matches('/'), e.detail))
+                .collect(),
+        )),
+        Err(AppError::Conflict { detail, .. }) => Ok(rejected(id, vec![detail])),
+        Err(other) => Err(other),
+    }
+}
+
+/// What a CSV export streams: the opportunities the caller may see that match the request's
+/// filters, in its sort.
+#[derive(Clone)]
+pub struct CsvExport {
+    filter: OpportunityFilter,
+    sort: OpportunitySort,
+    descending: bool,
+}
+
+/// Rows per page of a CSV export.
+const CSV_PAGE: i64 = 500;
+
+/// Checks a CSV export request up front, so that refusals are problems rather than a broken
+/// stream.
+pub async fn csv_export(
+    state: &AppState,
+    caller: &Caller,
+    query: &OpportunityListQuery,
+) -> Result<CsvExport, AppError> {
+    if query.cursor.is_some() || query.limit.is_some() || query.include_total.is_some() {
+        return Err(AppError::bad_request(
+            "The CSV export streams every matching row; drop limit, cursor and includeTotal.",
+        ));
+    }
+    let (sort, descending) =
+        crate::api::pagination::sort(query.sort.as_deref(), LIST.sorts, LIST.default)?;
+    let export = CsvExport {
+        filter: query.filter()?,
+        sort,
+        descending,
+    };
+    csv_page(state, caller, &export, None, 0).await?;
+    Ok(export)
+}
+
+/// One page of a CSV export after `after` (the header row first, for the first page), and where
+/// the next page starts when there is one.
+pub async fn csv_page(
+    state: &AppState,
+    caller: &Caller,
+    export: &CsvExport,
+    after: Option<Position>,
+    rows: i64,
+) -> Result<(Vec<u8>, Option<Position>), AppError> {
+    let header = after.is_none();
+    let page = PageRequest {
+        sort: export.sort,
+        descending: export.descending,
+        after,
+        limit: rows,
+    };
+    let sort = export.sort;
+    service::list(
+        state,
+        caller,
+        export.filter.clone(),
+        page,
+        false,
+        move |mut items, _| {
+            let next = if items.len() as i64 > rows {
+                items.truncate(rows as usize);
+                items.last().map(|last| last.position(sort))
+            } else {
+                None
+            };
+            (csv_bytes(header, &items), next)
+        },
+    )
+    .await
+}
+
+/// The rows a CSV page holds.
+pub fn csv_rows() -> i64 {
+    CSV_PAGE
 }

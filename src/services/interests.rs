@@ -1,19 +1,28 @@
 //! Rules for interests: who may express, see, change and move them through the pipeline.
 
 use super::events;
-use super::{AppState, Expected, fresh, replace};
+use super::idempotency::write_once;
+use super::{AppState, fresh, replace};
+use crate::api::interests::{
+    CreateInterestRequest, InterestListQuery, InterestResponse, InterestUpdate, LIST, TIMELINE,
+    TimelineQuery, TransitionRequest, location,
+};
+use crate::api::money::MoneyDto;
+use crate::api::pagination::{ListRequest, Listed};
+use crate::api::parse::apply_patch;
+use crate::api::reply::{IdempotencyKey, Reply};
 use crate::domain::access::Caller;
 use crate::domain::codes::ListingStatus;
-use crate::domain::events::Audience;
-use crate::domain::ids::{EventId, InterestId, OpportunityId};
+use crate::domain::events::{Audience, NewEvent};
+use crate::domain::ids::{EventId, InterestId, OpportunityId, PartyId};
 use crate::domain::interests::{
-    EventKind, Interest, InterestChanges, InterestData, InterestEvent, NewInterest,
+    EventKind, Interest, InterestChanges, InterestData, InterestEvent, InterestSort, NewInterest,
 };
-use crate::domain::interests::{InterestFilter, InterestSort};
-use crate::domain::page::PageRequest;
 use crate::domain::stages::{MoveError, Stage};
+use crate::domain::stored::Expected;
 use crate::error::{AppError, FieldError};
 use crate::persistence::interests as store;
+use crate::persistence::transaction::lock_row;
 use crate::persistence::{self, DbConnection, opportunities, parties, people};
 
 /// Who may see an interest: officers, and investors whose party leads or co-invests.
@@ -24,7 +33,23 @@ fn visible(caller: &Caller, interest: &InterestData) -> bool {
             .is_some_and(|p| interest.involves(p))
 }
 
-fn event(
+/// The interest `id` names, if the caller may see it; any other is the same 404 as a missing one.
+fn visible_interest(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &InterestId,
+) -> Result<Interest, AppError> {
+    store::get(conn, id)?
+        .filter(|i| visible(caller, &i.data))
+        .ok_or(AppError::NotFound)
+}
+
+fn interest_id(caller: &Caller, id: &str) -> Result<InterestId, AppError> {
+    caller.require_key()?;
+    InterestId::parse(id).ok_or(AppError::NotFound)
+}
+
+fn timeline_entry(
     interest: &Interest,
     caller: &Caller,
     kind: EventKind,
@@ -46,11 +71,7 @@ fn event(
 }
 
 /// An interest event: for officers and the parties involved.
-fn interest_event(
-    kind: &'static str,
-    interest: &Interest,
-    data: serde_json::Value,
-) -> crate::domain::events::NewEvent {
+fn interest_event(kind: &'static str, interest: &Interest, data: serde_json::Value) -> NewEvent {
     let mut parties = vec![interest.data.party_id.clone()];
     parties.extend(interest.data.co_investor_ids.iter().cloned());
     let mut data = data;
@@ -127,205 +148,298 @@ fn check_parties(conn: &mut DbConnection, data: &InterestData) -> Result<(), App
     }
 }
 
+/// The party an interest is expressed for: an investor's own (which it may not name), or the one
+/// an officer names. Naming co-investors binds other parties, so only officers may.
+fn interested_party(caller: &Caller, new: &NewInterest) -> Result<PartyId, AppError> {
+    caller.require_key()?;
+    match (caller.investor_party(), &new.party_id) {
+        (Some(_), Some(_)) => Err(AppError::invalid_field(
+            "/partyId",
+            "is implied by your key; do not send it",
+        )),
+        (Some(_), None) if !new.co_investor_ids.is_empty() => Err(AppError::invalid_field(
+            "/coInvestorIds",
+            "only an officer can name co-investors: they bind other parties, so ask the agency to add them",
+        )),
+        (Some(own), None) => Ok(own.clone()),
+        (None, Some(party)) if caller.is_staff() => Ok(party.clone()),
+        (None, None) if caller.is_staff() => Err(AppError::invalid_field(
+            "/partyId",
+            "is required when an officer records an interest",
+        )),
+        _ => Err(AppError::Forbidden(
+            "This key may not express interest.".into(),
+        )),
+    }
+}
+
 /// Records an expression of interest: an investor's for its own party, or an officer's on a
 /// party's behalf.
 pub async fn create(
     state: &AppState,
     caller: &Caller,
+    key: Option<IdempotencyKey>,
+    opportunity_id: &str,
+    request: CreateInterestRequest,
+) -> Result<Reply, AppError> {
+    caller.require_key()?;
+    let opportunity_id = OpportunityId::parse(opportunity_id).ok_or(AppError::NotFound)?;
+    let new = request.parse()?;
+    let party_id = interested_party(caller, &new)?;
+    let writer = caller.clone();
+    let viewer = caller.clone();
+    write_once(
+        state,
+        caller,
+        key,
+        move |conn| express(conn, &writer, opportunity_id, party_id, new),
+        move |interest, _| {
+            Reply::created(
+                location(&interest.id),
+                Some(interest.version),
+                &InterestResponse::for_caller(interest, &viewer),
+            )
+        },
+    )
+    .await
+}
+
+/// The write of [`create`].
+fn express(
+    conn: &mut DbConnection,
+    caller: &Caller,
     opportunity_id: OpportunityId,
+    party_id: PartyId,
     new: NewInterest,
 ) -> Result<Interest, AppError> {
-    caller.require_key()?;
-    let party_id = match (caller.investor_party(), new.party_id.clone()) {
-        (Some(_), Some(_)) => {
-            return Err(AppError::invalid_field(
-                "/partyId",
-                "is implied by your key; do not send it",
-            ));
-        }
-        (Some(own), None) => own.clone(),
-        (None, Some(party)) if caller.is_staff() => party,
-        (None, None) if caller.is_staff() => {
-            return Err(AppError::invalid_field(
-                "/partyId",
-                "is required when an officer records an interest",
-            ));
-        }
-        _ => {
-            return Err(AppError::Forbidden(
-                "This key may not express interest.".into(),
-            ));
-        }
+    let opportunity = open_opportunity(conn, caller, &opportunity_id)?;
+    if !opportunity
+        .engagement_models
+        .contains(&new.engagement_model)
+    {
+        let offered: Vec<&str> = opportunity
+            .engagement_models
+            .iter()
+            .map(|m| m.as_str())
+            .collect();
+        return Err(AppError::invalid_field(
+            "/engagementModel",
+            format!("this opportunity offers {}", offered.join(", ")),
+        ));
+    }
+    if !parties::exists(conn, &party_id)? {
+        return Err(AppError::invalid_field("/partyId", "no party has this id"));
+    }
+    let now = persistence::now();
+    let data = InterestData {
+        opportunity_id,
+        party_id,
+        engagement_model: new.engagement_model,
+        message: new.message,
+        indicative_amount: new.indicative_amount,
+        co_investor_ids: new.co_investor_ids,
+        contact_person_id: new.contact_person_id,
+        assignee_id: None,
+        notes: None,
+        probability_override: None,
+        stage: Stage::Expressed,
+        held_stage: None,
+        furthest_stage: Stage::Expressed,
+        stage_changed_at: now,
     };
+    check_parties(conn, &data)?;
+    let interest = fresh(InterestId::generate(), data);
+    match store::insert(conn, &interest) {
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            return Err(AppError::conflict(
+                "duplicateInterest",
+                "This party already has an active interest in this opportunity; update or withdraw that one.",
+            ));
+        }
+        other => other?,
+    }
+    let model = interest.data.engagement_model;
+    let details = serde_json::json!({"engagementModel": model.as_str(), "stage": "expressed"});
+    let mut created = timeline_entry(&interest, caller, EventKind::Created, details);
+    created.to_stage = Some(Stage::Expressed);
+    store::append_event(conn, &created)?;
+    events::record(
+        conn,
+        interest_event(
+            "interest.created",
+            &interest,
+            serde_json::json!({"stage": "expressed", "engagementModel": model}),
+        ),
+    )?;
+    Ok(interest)
+}
+
+pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<Interest, AppError> {
+    let id = interest_id(caller, id)?;
     let caller = caller.clone();
     state
         .db
-        .write(move |conn| {
-                let opportunity = open_opportunity(conn, &caller, &opportunity_id)?;
-                if !opportunity.engagement_models.contains(&new.engagement_model) {
-                    let offered: Vec<&str> = opportunity.engagement_models.iter().map(|m| m.as_str()).collect();
-                    return Err(AppError::invalid_field(
-                        "/engagementModel",
-                        format!("this opportunity offers {}", offered.join(", ")),
-                    ));
-                }
-                if !parties::exists(conn, &party_id)? {
-                    return Err(AppError::invalid_field("/partyId", "no party has this id"));
-                }
-                let now = persistence::now();
-                let data = InterestData {
-                    opportunity_id,
-                    party_id,
-                    engagement_model: new.engagement_model,
-                    message: new.message,
-                    indicative_amount: new.indicative_amount,
-                    co_investor_ids: new.co_investor_ids,
-                    contact_person_id: new.contact_person_id,
-                    assignee_id: None,
-                    notes: None,
-                    probability_override: None,
-                    stage: Stage::Expressed,
-                    held_stage: None,
-                    furthest_stage: Stage::Expressed,
-                    stage_changed_at: now,
-                };
-                check_parties(conn, &data)?;
-                let interest = fresh(InterestId::generate(), data);
-                match store::insert(conn, &interest) {
-                    Err(diesel::result::Error::DatabaseError(diesel::result::DatabaseErrorKind::UniqueViolation, _)) => {
-                        return Err(AppError::conflict(
-                            "duplicateInterest",
-                            "This party already has an active interest in this opportunity; update or withdraw that one.",
-                        ));
-                    }
-                    other => other?,
-                }
-                let details = serde_json::json!({
-                    "engagementModel": interest.data.engagement_model.as_str(),
-                    "stage": Stage::Expressed.as_str(),
-                });
-                let mut created = event(&interest, &caller, EventKind::Created, details);
-                created.to_stage = Some(Stage::Expressed);
-                store::append_event(conn, &created)?;
-                events::record(
-                    conn,
-                    interest_event("interest.created", &interest, serde_json::json!({"stage": "expressed", "engagementModel": interest.data.engagement_model})),
-                )?;
-                Ok(interest)
-        })
+        .run(move |conn| visible_interest(conn, &caller, &id))
         .await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: InterestId) -> Result<Interest, AppError> {
-    caller.require_key()?;
-    let caller = caller.clone();
-    state
-        .db
-        .run(move |conn| {
-            store::get(conn, &id)?
-                .filter(|i| visible(&caller, &i.data))
-                .ok_or(AppError::NotFound)
-        })
-        .await
-}
-
-/// Lists interests; an investor's list never reaches beyond its own party's, whatever the filters.
+/// Lists interests (of one opportunity, when `opportunity` is given); an investor's list never
+/// reaches beyond its own party's, whatever the filters.
 pub async fn list(
     state: &AppState,
     caller: &Caller,
-    mut filter: InterestFilter,
-    page: PageRequest<InterestSort>,
-    with_total: bool,
-) -> Result<(Vec<Interest>, Option<i64>), AppError> {
+    opportunity: Option<&str>,
+    request: ListRequest<InterestListQuery>,
+) -> Result<Listed<Interest, InterestSort>, AppError> {
     caller.require_key()?;
+    let opportunity = opportunity
+        .map(|id| OpportunityId::parse(id).ok_or(AppError::NotFound))
+        .transpose()?;
+    let paging = request.paging(&state.cursors, request.query.paging(), &LIST)?;
+    let mut filter = request.query.filter(opportunity)?;
     if !caller.is_staff() {
         filter.involving = Some(caller.investor_party().cloned().ok_or(AppError::Forbidden(
             "This key may not list interests.".into(),
         ))?);
     }
-    let caller = caller.clone();
-    state
+    let (page, with_total) = (paging.request.clone(), paging.with_total);
+    let staff = caller.is_staff();
+    let (items, total) = state
         .db
         .run(move |conn| {
             if let Some(opportunity) = &filter.opportunity_id
                 && opportunities::get(conn, opportunity)?
-                    .filter(|o| caller.is_staff() || o.data.status.is_public())
+                    .filter(|o| staff || o.data.status.is_public())
                     .is_none()
             {
                 return Err(AppError::NotFound);
             }
             let items = store::list(conn, &filter, &page)?;
-            let total = if with_total {
-                Some(store::count(conn, &filter)?)
-            } else {
-                None
-            };
+            let total = with_total
+                .then(|| store::count(conn, &filter))
+                .transpose()?;
             Ok((items, total))
         })
-        .await
+        .await?;
+    Ok(Listed {
+        paging,
+        items,
+        total,
+    })
 }
 
-/// Applies an officer's changes (assignee, probability, amount, notes) and records each in the
-/// timeline. The stage never changes here.
+/// Applies an officer's merge patch (assignee, probability, amount, notes) and records each
+/// change in the timeline. The stage never changes here.
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: InterestId,
+    id: &str,
     expected: Expected,
-    build: impl FnOnce(&Interest) -> Result<InterestChanges, AppError> + Send + 'static,
+    patch: serde_json::Value,
 ) -> Result<Interest, AppError> {
     caller.require_staff()?;
+    let id = InterestId::parse(id).ok_or(AppError::NotFound)?;
     let caller = caller.clone();
     state
         .db
         .write(move |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                let before = current.data.clone();
-                let next = replace(
-                    conn,
-                    current,
-                    &expected,
-                    |current| {
-                        let changes = build(current)?;
-                        Ok(InterestData {
-                            assignee_id: changes.assignee_id,
-                            probability_override: changes.probability_override,
-                            indicative_amount: changes.indicative_amount,
-                            notes: changes.notes,
-                            ..current.data.clone()
-                        })
-                    },
-                    check_parties,
-                    store::update,
-                )?;
-                let after = &next.data;
-                let change = |from: serde_json::Value, to: serde_json::Value| serde_json::json!({"from": from, "to": to});
-                let money = |m: &Option<crate::domain::money::Money>| {
-                    m.as_ref().map_or(serde_json::Value::Null, |m| serde_json::json!({"amount": m.amount(), "currency": m.currency().as_str()}))
-                };
-                let mut changed = Vec::new();
-                if before.assignee_id != after.assignee_id {
-                    changed.push((EventKind::Assigned, change(serde_json::json!(before.assignee_id), serde_json::json!(after.assignee_id))));
-                }
-                if before.indicative_amount != after.indicative_amount {
-                    changed.push((EventKind::AmountChanged, change(money(&before.indicative_amount), money(&after.indicative_amount))));
-                }
-                if before.probability() != after.probability() || before.probability_override != after.probability_override {
-                    changed.push((EventKind::ProbabilityChanged, change(serde_json::json!(before.probability()), serde_json::json!(after.probability()))));
-                }
-                if before.notes != after.notes {
-                    changed.push((EventKind::NotesChanged, serde_json::json!({})));
-                }
-                let public_changes: Vec<&str> = changed.iter().filter(|(k, _)| !k.is_internal()).map(|(k, _)| k.as_str()).collect();
-                if !public_changes.is_empty() {
-                    events::record(conn, interest_event("interest.updated", &next, serde_json::json!({"changes": public_changes})))?;
-                }
-                for (kind, details) in changed {
-                    store::append_event(conn, &event(&next, &caller, kind, details))?;
-                }
-                Ok(next)
+            lock_row(conn, "interests", id.as_str())?;
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            let before = current.data.clone();
+            let next = replace(
+                conn,
+                current,
+                &expected,
+                |current| {
+                    let changes = apply_patch(&InterestUpdate::of(current), patch)?.parse()?;
+                    Ok(changed_data(current, changes))
+                },
+                check_parties,
+                store::update,
+            )?;
+            record_changes(conn, &caller, &before, &next)?;
+            Ok(next)
         })
         .await
+}
+
+fn changed_data(current: &Interest, changes: InterestChanges) -> InterestData {
+    InterestData {
+        assignee_id: changes.assignee_id,
+        probability_override: changes.probability_override,
+        indicative_amount: changes.indicative_amount,
+        notes: changes.notes,
+        ..current.data.clone()
+    }
+}
+
+/// Appends one timeline entry per changed field, and a feed event naming the changes investors
+/// may know of.
+fn record_changes(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    before: &InterestData,
+    next: &Interest,
+) -> Result<(), AppError> {
+    let after = &next.data;
+    let change = |from: serde_json::Value, to: serde_json::Value| serde_json::json!({"from": from, "to": to});
+    let money =
+        |m: &Option<crate::domain::money::Money>| serde_json::json!(m.as_ref().map(MoneyDto::from));
+    let mut changed = Vec::new();
+    if before.assignee_id != after.assignee_id {
+        changed.push((
+            EventKind::Assigned,
+            change(
+                serde_json::json!(before.assignee_id),
+                serde_json::json!(after.assignee_id),
+            ),
+        ));
+    }
+    if before.indicative_amount != after.indicative_amount {
+        changed.push((
+            EventKind::AmountChanged,
+            change(
+                money(&before.indicative_amount),
+                money(&after.indicative_amount),
+            ),
+        ));
+    }
+    if before.probability() != after.probability()
+        || before.probability_override != after.probability_override
+    {
+        changed.push((
+            EventKind::ProbabilityChanged,
+            change(
+                serde_json::json!(before.probability()),
+                serde_json::json!(after.probability()),
+            ),
+        ));
+    }
+    if before.notes != after.notes {
+        changed.push((EventKind::NotesChanged, serde_json::json!({})));
+    }
+    let public_changes: Vec<&str> = changed
+        .iter()
+        .filter(|(k, _)| !k.is_internal())
+        .map(|(k, _)| k.as_str())
+        .collect();
+    if !public_changes.is_empty() {
+        events::record(
+            conn,
+            interest_event(
+                "interest.updated",
+                next,
+                serde_json::json!({"changes": public_changes}),
+            ),
+        )?;
+    }
+    for (kind, details) in changed {
+        store::append_event(conn, &timeline_entry(next, caller, kind, details))?;
+    }
+    Ok(())
 }
 
 /// Moves an interest to another stage. Officers make every legal move; an investor may only
@@ -333,102 +447,130 @@ pub async fn update(
 pub async fn transition(
     state: &AppState,
     caller: &Caller,
-    id: InterestId,
+    key: Option<IdempotencyKey>,
+    id: &str,
     expected: Expected,
+    request: TransitionRequest,
+) -> Result<Reply, AppError> {
+    let id = interest_id(caller, id)?;
+    let (to, reason) = request.parse()?;
+    let writer = caller.clone();
+    let viewer = caller.clone();
+    write_once(
+        state,
+        caller,
+        key,
+        move |conn| move_stage(conn, &writer, &id, &expected, to, reason),
+        move |interest, _| {
+            Reply::ok(
+                Some(interest.version),
+                &InterestResponse::for_caller(interest, &viewer),
+            )
+        },
+    )
+    .await
+}
+
+/// Why a move is refused, as the client is told.
+fn refused_move(from: Stage, to: Stage, error: MoveError) -> AppError {
+    match error {
+        MoveError::Illegal { allowed } => {
+            let names: Vec<String> = allowed.iter().map(|s| s.as_str().to_owned()).collect();
+            AppError::IllegalTransition {
+                detail: format!(
+                    "An interest cannot move from {from} to {to}; allowed: {}.",
+                    if names.is_empty() {
+                        "none (final stage)".to_owned()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+                allowed: names,
+            }
+        }
+        MoveError::ReasonRequired => AppError::invalid_field(
+            "/reason",
+            format!("a move from {from} to {to} needs a reason"),
+        ),
+    }
+}
+
+/// The write of [`transition`].
+fn move_stage(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    id: &InterestId,
+    expected: &Expected,
     to: Stage,
     reason: Option<String>,
 ) -> Result<Interest, AppError> {
-    caller.require_key()?;
-    let caller = caller.clone();
-    state
-        .db
-        .write(move |conn| {
-            let current = store::get(conn, &id)?
-                .filter(|i| visible(&caller, &i.data))
-                .ok_or(AppError::NotFound)?;
-            if !caller.is_staff()
-                && (to != Stage::Withdrawn
-                    || caller.investor_party() != Some(&current.data.party_id))
-            {
-                return Err(AppError::Forbidden(
-                    "An investor may only withdraw an interest its own party leads.".into(),
-                ));
-            }
-            expected.check(current.version)?;
-            let from = current.data.stage;
-            match from.check_move(to, current.data.held_stage, reason.is_some()) {
-                Ok(()) => {}
-                Err(MoveError::Illegal { allowed }) => {
-                    let names: Vec<String> =
-                        allowed.iter().map(|s| s.as_str().to_owned()).collect();
-                    return Err(AppError::IllegalTransition {
-                        detail: format!(
-                            "An interest cannot move from {from} to {to}; allowed: {}.",
-                            if names.is_empty() {
-                                "none (final stage)".to_owned()
-                            } else {
-                                names.join(", ")
-                            }
-                        ),
-                        allowed: names,
-                    });
-                }
-                Err(MoveError::ReasonRequired) => {
-                    return Err(AppError::invalid_field(
-                        "/reason",
-                        format!("a move from {from} to {to} needs a reason"),
-                    ));
-                }
-            }
-            let now = persistence::now();
-            let seconds = (now - current.data.stage_changed_at).num_seconds();
-            let mut next = current.clone();
-            next.data.move_to(to, now);
-            next.updated_at = now;
-            next.version += 1;
-            if !store::update_stage(conn, &next, current.version)? {
-                return Err(AppError::PreconditionFailed);
-            }
-            let mut changed = event(
-                &next,
-                &caller,
-                EventKind::StageChanged,
-                serde_json::json!({}),
-            );
-            changed.from_stage = Some(from);
-            changed.to_stage = Some(to);
-            changed.seconds_in_stage = Some(seconds);
-            changed.reason = reason.clone();
-            store::append_event(conn, &changed)?;
-            events::record(
-                conn,
-                interest_event(
-                    "interest.stageChanged",
-                    &next,
-                    serde_json::json!({"from": from, "to": to, "reason": reason}),
-                ),
-            )?;
-            Ok(next)
-        })
-        .await
+    lock_row(conn, "interests", id.as_str())?;
+    let current = visible_interest(conn, caller, id)?;
+    if !caller.is_staff()
+        && (to != Stage::Withdrawn || caller.investor_party() != Some(&current.data.party_id))
+    {
+        return Err(AppError::Forbidden(
+            "An investor may only withdraw an interest its own party leads.".into(),
+        ));
+    }
+    expected.check(current.version)?;
+    let from = current.data.stage;
+    from.check_move(to, current.data.held_stage, reason.is_some())
+        .map_err(|e| refused_move(from, to, e))?;
+    let now = persistence::now();
+    let seconds = (now - current.data.stage_changed_at).num_seconds();
+    let mut next = current.clone();
+    next.data.move_to(to, now);
+    next.updated_at = now;
+    next.version += 1;
+    if !store::update_stage(conn, &next, current.version)? {
+        return Err(AppError::PreconditionFailed);
+    }
+    let mut changed = timeline_entry(
+        &next,
+        caller,
+        EventKind::StageChanged,
+        serde_json::json!({}),
+    );
+    changed.from_stage = Some(from);
+    changed.to_stage = Some(to);
+    changed.seconds_in_stage = Some(seconds);
+    changed.reason = reason.clone();
+    store::append_event(conn, &changed)?;
+    events::record(
+        conn,
+        interest_event(
+            "interest.stageChanged",
+            &next,
+            serde_json::json!({"from": from, "to": to, "reason": reason}),
+        ),
+    )?;
+    Ok(next)
 }
 
 /// An interest's timeline, oldest first. Investors do not see officer-only entries.
 pub async fn timeline(
     state: &AppState,
     caller: &Caller,
-    id: InterestId,
-    page: PageRequest<()>,
-) -> Result<Vec<InterestEvent>, AppError> {
-    caller.require_key()?;
+    id: &str,
+    request: ListRequest<TimelineQuery>,
+) -> Result<Listed<InterestEvent, ()>, AppError> {
+    let id = interest_id(caller, id)?;
+    let paging = request
+        .paging(&state.cursors, request.query.paging(), &TIMELINE)?
+        .without_total("timelines")?;
+    let page = paging.request.clone();
     let caller = caller.clone();
-    state
+    let items = state
         .db
         .run(move |conn| {
-            store::get(conn, &id)?
-                .filter(|i| visible(&caller, &i.data))
-                .ok_or(AppError::NotFound)?;
-            Ok(store::events(conn, &id, caller.is_staff(), &page)?)
+            visible_interest(conn, &caller, &id)?;
+            Ok::<_, AppError>(store::events(conn, &id, caller.is_staff(), &page)?)
         })
-        .await
+        .await?;
+    Ok(Listed {
+        paging,
+        items,
+        total: None,
+    })
 }

@@ -2,6 +2,7 @@
 //! transactions. Services call persistence and return domain values or [`AppError`]s.
 
 pub mod api_keys;
+pub mod crud;
 pub mod events;
 pub mod exchange;
 pub mod idempotency;
@@ -15,8 +16,8 @@ pub mod seed;
 pub mod stats;
 pub mod webhooks;
 
+use crate::api::pagination::CursorCodec;
 use crate::error::AppError;
-use crate::handlers::pagination::CursorCodec;
 use crate::persistence::{Database, settings};
 
 /// Shared state of a running server.
@@ -45,7 +46,7 @@ impl AppState {
             delivery,
             limits: rate_limit::RateLimits::off(),
             body_timeout: std::time::Duration::from_secs(10),
-            import_limit: crate::handlers::extract::IMPORT_LIMIT,
+            import_limit: crate::request::IMPORT_LIMIT,
         })
     }
 }
@@ -58,27 +59,6 @@ pub async fn check_ready(state: &AppState) -> Result<(), AppError> {
             crate::persistence::ping(conn).map_err(|e| AppError::Unavailable(e.to_string()))
         })
         .await
-}
-
-/// The versions a conditional request (`If-Match`) accepts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub enum Expected {
-    /// No condition.
-    #[default]
-    Any,
-    /// One of these versions must be current; an empty list never matches.
-    OneOf(Vec<i32>),
-}
-
-impl Expected {
-    /// 412 when the current version is not one the client expected.
-    pub fn check(&self, current: i32) -> Result<(), AppError> {
-        match self {
-            Expected::Any => Ok(()),
-            Expected::OneOf(versions) if versions.contains(&current) => Ok(()),
-            Expected::OneOf(_) => Err(AppError::PreconditionFailed),
-        }
-    }
 }
 
 /// Records one problem per missing reference, or passes.
@@ -96,7 +76,7 @@ fn check_references(problems: Vec<crate::error::FieldError>) -> Result<(), AppEr
 fn replace<I: Clone, D: PartialEq + Clone>(
     conn: &mut crate::persistence::DbConnection,
     current: crate::domain::stored::Stored<I, D>,
-    expected: &Expected,
+    expected: &crate::domain::stored::Expected,
     build: impl FnOnce(&crate::domain::stored::Stored<I, D>) -> Result<D, AppError>,
     validate: impl FnOnce(&mut crate::persistence::DbConnection, &D) -> Result<(), AppError>,
     write: impl FnOnce(

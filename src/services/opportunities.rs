@@ -5,7 +5,15 @@
 use diesel::QueryResult;
 
 use super::events::{event, record};
-use super::{AppState, Expected, check_references, fresh, replace};
+use super::idempotency::write_once;
+use super::{AppState, check_references, fresh, replace};
+use crate::api::opportunities::{
+    LIST, OpportunityInput, OpportunityListQuery, OpportunityResponse, location, representation,
+    take_listing_status,
+};
+use crate::api::pagination::{ListRequest, Paging, serialized_page};
+use crate::api::parse::apply_patch;
+use crate::api::reply::{IdempotencyKey, Reply};
 use crate::domain::access::Caller;
 use crate::domain::codes::{EngagementModel, ListingStatus};
 use crate::domain::events::Audience;
@@ -13,10 +21,11 @@ use crate::domain::ids::OpportunityId;
 use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
 use crate::domain::opportunities::{OpportunityFilter, OpportunitySort};
 use crate::domain::page::PageRequest;
+use crate::domain::stored::Expected;
 use crate::error::{AppError, FieldError};
-use crate::handlers::opportunities::representation;
 use crate::persistence::opportunities::{self as store, ListedOpportunity};
-use crate::persistence::{self, DbConnection, initiatives, parties, people};
+use crate::persistence::transaction::lock_row;
+use crate::persistence::{self, DbConnection, initiatives, interests, parties, people};
 
 pub(crate) fn validate(conn: &mut DbConnection, listing: &Listing) -> Result<(), AppError> {
     let data = &listing.data;
@@ -113,15 +122,20 @@ pub(crate) fn opportunity_event(
     )
 }
 
+/// Creates an opportunity, as a draft (officers).
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    data: OpportunityData,
-) -> Result<Opportunity, AppError> {
+    key: Option<IdempotencyKey>,
+    input: OpportunityInput,
+) -> Result<Reply, AppError> {
     caller.require_staff()?;
-    state
-        .db
-        .write(move |conn| {
+    let data = input.parse()?;
+    write_once(
+        state,
+        caller,
+        key,
+        move |conn| {
             let listing = Listing {
                 data,
                 status: ListingStatus::Draft,
@@ -132,23 +146,38 @@ pub async fn create(
             insert(conn, &opportunity)?;
             record(conn, opportunity_event("opportunity.created", &opportunity))?;
             Ok(opportunity)
-        })
-        .await
+        },
+        |opportunity, _| {
+            Reply::created(
+                location(&opportunity.id),
+                Some(opportunity.version),
+                &OpportunityResponse::from(opportunity.clone()),
+            )
+        },
+    )
+    .await
 }
 
-/// One opportunity, if the caller may see it.
-pub async fn get(
-    state: &AppState,
-    caller: &Caller,
-    id: OpportunityId,
-) -> Result<Opportunity, AppError> {
+/// One opportunity, if the caller may see it: officers see all; others see published and closed
+/// ones, and an investor also one its party has an interest in (so an interest never points at
+/// an opportunity its party cannot read, archived ones included).
+pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<Opportunity, AppError> {
+    let id = OpportunityId::parse(id).ok_or(AppError::NotFound)?;
     let staff = caller.is_staff();
+    let party = caller.investor_party().cloned();
     state
         .db
         .run(move |conn| {
-            store::get(conn, &id)?
-                .filter(|o| staff || o.data.status.is_public())
-                .ok_or(AppError::NotFound)
+            let opportunity = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            let mut involved = || match &party {
+                Some(party) => interests::any_involving(conn, &id, party),
+                None => Ok(false),
+            };
+            if staff || opportunity.data.status.is_public() || involved()? {
+                Ok(opportunity)
+            } else {
+                Err(AppError::NotFound)
+            }
         })
         .await
 }
@@ -215,6 +244,39 @@ fn visible(caller: &Caller, mut filter: OpportunityFilter) -> Option<Opportunity
         }
     }
     Some(filter)
+}
+
+/// A list page of the opportunities the caller may see, serialized: each item its stored
+/// representation, as it is.
+pub async fn list_page(
+    state: &AppState,
+    caller: &Caller,
+    request: ListRequest<OpportunityListQuery>,
+) -> Result<(Paging<OpportunitySort>, Vec<u8>, Option<String>), AppError> {
+    let paging = request.paging(&state.cursors, request.query.paging(), &LIST)?;
+    let filter = request.query.filter()?;
+    let cut = paging.clone();
+    let codec = state.cursors.clone();
+    let (body, next) = list_listed(
+        state,
+        caller,
+        filter,
+        paging.request.clone(),
+        paging.with_total,
+        move |items, total| {
+            let (items, next_cursor) = cut.cut(&codec, items, |o, sort| {
+                crate::domain::page::Positioned::position(o, sort)
+            });
+            let body = serialized_page(
+                items.iter().filter_map(|o| o.representation.as_deref()),
+                next_cursor.as_deref(),
+                total,
+            );
+            (body, next_cursor)
+        },
+    )
+    .await?;
+    Ok((paging, body, next))
 }
 
 /// The opportunities the caller may see, a page of them, and their total when asked for, handed to
@@ -292,16 +354,22 @@ async fn visible_page<T, R: Send + 'static>(
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: OpportunityId,
+    id: &str,
     expected: Expected,
-    build: impl FnOnce(&Opportunity) -> Result<(OpportunityData, Option<ListingStatus>), AppError>
-    + Send
-    + 'static,
+    mut patch: serde_json::Value,
 ) -> Result<Opportunity, AppError> {
     caller.require_staff()?;
+    let id = OpportunityId::parse(id).ok_or(AppError::NotFound)?;
+    let requested = take_listing_status(&mut patch)?;
+    let build = move |current: &Opportunity| {
+        let data =
+            apply_patch(&OpportunityInput::from(current.data.data.clone()), patch)?.parse()?;
+        Ok::<_, AppError>((data, requested))
+    };
     state
         .db
         .write(move |conn| {
+            lock_row(conn, "opportunities", id.as_str())?;
             let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
             let (version, status) = (current.version, current.data.status);
             let next = replace(
@@ -334,10 +402,11 @@ pub async fn update(
 pub async fn delete(
     state: &AppState,
     caller: &Caller,
-    id: OpportunityId,
+    id: &str,
     expected: Expected,
 ) -> Result<(), AppError> {
     caller.require_staff()?;
+    let id = OpportunityId::parse(id).ok_or(AppError::NotFound)?;
     state
         .db
         .write(move |conn| {

@@ -1,27 +1,29 @@
-//! Demo data: the projects and parties of the Pakistan–Azerbaijan(–Türkiye) story, from public
-//! reporting (dates in the descriptions). Companies are invented and say so.
+//! Loading data: the demo set (`demo.json`, the Pakistan–Azerbaijan(–Türkiye) story from public
+//! reporting, written as a client would send it to the API), and synthetic data for benchmarks.
 
 use chrono::NaiveDate;
+use serde::Deserialize;
+use serde_json::Value;
 
 use super::AppState;
+use crate::api::reply::Reply;
 use crate::domain::access::Caller;
-use crate::domain::codes::{
-    CountryCode, CurrencyCode, DocumentType, EngagementModel, ListingStatus, PartyKind, PppModel,
-    ProjectStatus, ProjectType, Role, SectorCode,
-};
-use crate::domain::ids::{ApiKeyId, InitiativeId, OpportunityId, PartyId, PersonId};
-use crate::domain::initiatives::InitiativeData;
-use crate::domain::interests::NewInterest;
+use crate::domain::codes::{EngagementModel, ListingStatus, PartyKind, Role, SectorCode};
+use crate::domain::ids::{ApiKeyId, OpportunityId, PartyId, PersonId};
 use crate::domain::money::Money;
 use crate::domain::opportunities::{Document, Location, OpportunityData};
-use crate::domain::parties::{ContactPoint, Identifier, PartyData};
+use crate::domain::parties::PartyData;
 use crate::domain::people::PersonData;
 use crate::domain::stages::Stage;
+use crate::domain::stored::Expected;
 use crate::error::AppError;
 use crate::persistence::parties as party_store;
 
 /// The identifier scheme that marks demo records, so a second run can tell they exist.
 const DEMO_SCHEME: &str = "investdesk-demo";
+
+/// The demo set.
+const DEMO: &str = include_str!("demo.json");
 
 /// What a seed run did.
 #[derive(Debug, Default)]
@@ -44,73 +46,98 @@ fn seeder() -> Caller {
 }
 
 fn code<T: TryFrom<String, Error = String>>(text: &str) -> T {
-    T::try_from(text.to_owned()).unwrap_or_else(|e| panic!("demo data uses valid codes: {e}"))
+    T::try_from(text.to_owned()).unwrap_or_else(|e| panic!("seed data uses valid codes: {e}"))
 }
 
-fn money(amount: &str, currency: &str) -> Money {
-    Money::parse(amount, code::<CurrencyCode>(currency)).expect("demo amounts are valid")
+/// A record of the demo set: its name (for `@name` references) and what a client would send.
+#[derive(Deserialize)]
+struct Named {
+    name: String,
+    input: Value,
 }
 
-fn party(
-    name: &str,
-    kind: PartyKind,
-    country: &str,
-    key: &str,
-    website: Option<&str>,
-) -> PartyData {
-    PartyData {
-        name: name.into(),
-        kind,
-        country: code(country),
-        identifier: Some(Identifier {
-            scheme: DEMO_SCHEME.into(),
-            id: key.into(),
-        }),
-        website: website.map(str::to_owned),
-        contact_point: None,
-        member_ids: Vec::new(),
-        focal_person_id: None,
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PartyChange {
+    party: String,
+    patch: Value,
+}
+
+#[derive(Deserialize)]
+struct DemoOpportunity {
+    name: String,
+    publish: bool,
+    input: Value,
+}
+
+#[derive(Deserialize)]
+struct DemoInterest {
+    opportunity: String,
+    stages: Vec<String>,
+    input: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct DemoSet {
+    parties: Vec<Named>,
+    people: Vec<Named>,
+    party_changes: Vec<PartyChange>,
+    initiatives: Vec<Named>,
+    opportunities: Vec<DemoOpportunity>,
+    interests: Vec<DemoInterest>,
+}
+
+/// The ids of the records made so far, by name.
+#[derive(Default)]
+struct Names(std::collections::HashMap<String, String>);
+
+impl Names {
+    /// `value` with every `"@name"` string replaced by that record's id.
+    fn resolve(&self, value: &Value) -> Result<Value, AppError> {
+        Ok(match value {
+            Value::String(s) if s.starts_with('@') => Value::String(self.id(s)?),
+            Value::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|v| self.resolve(v))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Value::Object(fields) => Value::Object(
+                fields
+                    .iter()
+                    .map(|(k, v)| Ok((k.clone(), self.resolve(v)?)))
+                    .collect::<Result<_, AppError>>()?,
+            ),
+            other => other.clone(),
+        })
+    }
+
+    fn id(&self, reference: &str) -> Result<String, AppError> {
+        self.0
+            .get(reference.trim_start_matches('@'))
+            .cloned()
+            .ok_or_else(|| AppError::internal(format!("the demo set names no {reference}")))
+    }
+
+    /// The wire input of `value`, its references resolved.
+    fn input<T: serde::de::DeserializeOwned>(&self, value: &Value) -> Result<T, AppError> {
+        crate::api::parse::from_value(self.resolve(value)?)
+    }
+
+    /// Remembers the id a creation answered with under `name`.
+    fn made(&mut self, name: &str, reply: &Reply) -> Result<String, AppError> {
+        let id = serde_json::from_slice::<Value>(&reply.body)
+            .ok()
+            .and_then(|body| body["id"].as_str().map(str::to_owned))
+            .ok_or_else(|| AppError::internal("a creation answered without an id"))?;
+        self.0.insert(name.to_owned(), id.clone());
+        Ok(id)
     }
 }
 
-struct Listing<'a> {
-    title: &'a str,
-    description: &'a str,
-    sectors: &'a [&'a str],
-    status: &'a str,
-    kind: &'a str,
-    models: &'a [EngagementModel],
-    ppp: Option<PppModel>,
-    locations: Vec<Location>,
-    cost: Option<Money>,
-    sought: Option<Money>,
-    authority: &'a PartyId,
-    partners: &'a [&'a str],
-    initiative: Option<&'a InitiativeId>,
-    oc4ids: &'a str,
-}
-
-/// (opportunity index, party, model, co-investors, contact, amount, message, stages to move through)
-struct DemoInterest<'a>(
-    usize,
-    &'a PartyId,
-    EngagementModel,
-    Vec<PartyId>,
-    Option<&'a PersonId>,
-    Option<Money>,
-    &'a str,
-    Vec<Stage>,
-);
-
-fn place(description: &str, region: &str, points: &[[f64; 2]]) -> Location {
-    Location {
-        description: Some(description.into()),
-        region: Some(region.into()),
-        coordinates: points.to_vec(),
-    }
-}
-
-/// Loads the demo data once; a second run finds it and changes nothing.
+/// Loads the demo set once, through the same services (and checks) as the API; a second run
+/// finds it and changes nothing.
 pub async fn demo(state: &AppState) -> Result<SeedReport, AppError> {
     let present = state
         .db
@@ -126,457 +153,63 @@ pub async fn demo(state: &AppState) -> Result<SeedReport, AppError> {
             ..SeedReport::default()
         });
     }
+    let set: DemoSet = serde_json::from_str(DEMO)
+        .map_err(|e| AppError::internal(format!("the demo set does not parse: {e}")))?;
     let caller = seeder();
-    let mut report = SeedReport::default();
-    let new_party = async |data: PartyData| -> Result<PartyId, AppError> {
-        Ok(super::parties::create(state, &caller, data).await?.id)
-    };
-    let boi = new_party(party(
-        "Board of Investment",
-        PartyKind::GovernmentAgency,
-        "PK",
-        "boi",
-        Some("https://invest.gov.pk"),
-    ))
-    .await?;
-    let nha = new_party(party(
-        "National Highway Authority",
-        PartyKind::GovernmentAgency,
-        "PK",
-        "nha",
-        Some("https://nha.gov.pk"),
-    ))
-    .await?;
-    let sindh = new_party(party(
-        "Sindh Tourism Development Corporation",
-        PartyKind::GovernmentAgency,
-        "PK",
-        "stdc",
-        None,
-    ))
-    .await?;
-    let kp = new_party(party(
-        "Khyber Pakhtunkhwa Culture and Tourism Authority",
-        PartyKind::GovernmentAgency,
-        "PK",
-        "kpcta",
-        None,
-    ))
-    .await?;
-    let ppib = new_party(party(
-        "Private Power and Infrastructure Board",
-        PartyKind::GovernmentAgency,
-        "PK",
-        "ppib",
-        Some("https://ppib.gov.pk"),
-    ))
-    .await?;
-    let azerbaijan = new_party(party(
-        "Government of Azerbaijan — Ministry of Economy",
-        PartyKind::Government,
-        "AZ",
-        "az-economy",
-        Some("https://economy.gov.az"),
-    ))
-    .await?;
-    let isdb = new_party(party(
-        "Islamic Development Bank",
-        PartyKind::DevelopmentFinanceInstitution,
-        "SA",
-        "isdb",
-        Some("https://www.isdb.org"),
-    ))
-    .await?;
-    let anatolia = new_party(party(
-        "Anatolia Yol Yapım A.Ş. (demo company)",
-        PartyKind::Company,
-        "TR",
-        "anatolia",
-        None,
-    ))
-    .await?;
-    let caspian = new_party(party(
-        "Caspian Infrastructure Partners (demo company)",
-        PartyKind::Company,
-        "AZ",
-        "caspian",
-        None,
-    ))
-    .await?;
-    report.parties = 9;
-
-    let new_person = async |party: &PartyId,
-                            name: &str,
-                            title: &str,
-                            email: &str|
-           -> Result<PersonId, AppError> {
-        let data = PersonData {
-            party_id: party.clone(),
-            name: name.into(),
-            job_title: Some(title.into()),
-            email: Some(email.into()),
-            telephone: None,
-        };
-        Ok(super::people::create(state, &caller, data).await?.id)
-    };
-    let focal = new_person(
-        &boi,
-        "Focal Person, Azerbaijan Desk (demo name)",
-        "Director, Investment Promotion",
-        "azerbaijan.desk@invest.gov.pk",
-    )
-    .await?;
-    let nha_director = new_person(
-        &nha,
-        "Project Director M-6 (demo name)",
-        "Project Director",
-        "m6@nha.gov.pk",
-    )
-    .await?;
-    let az_contact = new_person(
-        &azerbaijan,
-        "Investment Liaison (demo name)",
-        "Head of Foreign Investment",
-        "liaison@economy.gov.az",
-    )
-    .await?;
-    let anatolia_contact = new_person(
-        &anatolia,
-        "Business Development Lead (demo)",
-        "Business Development",
-        "bd@anatolia.example",
-    )
-    .await?;
-    report.people = 4;
-
-    // The BOI focal person keeps liaison with Azerbaijan.
-    super::parties::update(state, &caller, azerbaijan.clone(), super::Expected::Any, {
-        let focal = focal.clone();
-        move |current| {
-            Ok(PartyData {
-                focal_person_id: Some(focal),
-                contact_point: Some(ContactPoint {
-                    name: Some("Investment Liaison (demo name)".into()),
-                    email: Some("liaison@economy.gov.az".into()),
-                    telephone: None,
-                }),
-                ..current.data.clone()
-            })
-        }
-    })
-    .await?;
-
-    let joint = super::initiatives::create(state, &caller, InitiativeData {
-        name: "Pakistan–Azerbaijan joint projects".into(),
-        description: Some("Joint projects on a government-to-government or business-to-business basis, with a focal person at the Board of Investment for liaison with Azerbaijan. Azerbaijan announced a US$2 bn investment intention (May 2025).".into()),
-        countries: vec![code("PK"), code("AZ")],
-        lead_party_id: Some(boi.clone()),
-        focal_person_id: Some(focal.clone()),
-    })
-    .await?
-    .id;
-    let trilateral = super::initiatives::create(state, &caller, InitiativeData {
-        name: "Pakistan–Azerbaijan–Türkiye trilateral".into(),
-        description: Some("A trilateral effort on motorways and tourism between Pakistan, Azerbaijan and Türkiye.".into()),
-        countries: vec![code("PK"), code("AZ"), code("TR")],
-        lead_party_id: Some(boi.clone()),
-        focal_person_id: Some(focal.clone()),
-    })
-    .await?
-    .id;
-    report.initiatives = 2;
-
-    let listings = vec![
-        Listing {
-            title: "M-6 Hyderabad–Sukkur Motorway",
-            description: "A 306 km, six-lane motorway between Hyderabad and Sukkur in Sindh, implemented by the National Highway Authority. Cost reported at US$1.7 bn (2025); the Islamic Development Bank approved US$475 m for sections 4–5 (Sept 2025); sections 1–2 are planned as a public–private partnership. Azerbaijan considered the M-6 and M-9 on a G2G model (Nov 2024).",
-            sectors: &["transport.road"],
-            status: "preparation",
-            kind: "construction",
-            models: &[
-                EngagementModel::G2g,
-                EngagementModel::Ppp,
-                EngagementModel::Debt,
-            ],
-            ppp: Some(PppModel::Bot),
-            locations: vec![place(
-                "Hyderabad to Sukkur",
-                "Sindh",
-                &[[68.37, 25.40], [68.86, 27.70]],
-            )],
-            cost: Some(money("1700000000", "USD")),
-            sought: Some(money("1225000000", "USD")),
-            authority: &nha,
-            partners: &["AZ", "TR"],
-            initiative: Some(&trilateral),
-            oc4ids: "investdesk-demo-m6",
-        },
-        Listing {
-            title: "M-9 Karachi–Hyderabad Motorway",
-            description: "A 136 km, six-lane motorway between Karachi and Hyderabad, run as a build-operate-transfer concession over 25 years. Azerbaijan considered the M-6 and M-9 on a G2G model (Nov 2024); the investment sought is still being estimated.",
-            sectors: &["transport.road"],
-            status: "implementation",
-            kind: "expansion",
-            models: &[EngagementModel::G2g, EngagementModel::Concession],
-            ppp: Some(PppModel::Bot),
-            locations: vec![place(
-                "Karachi to Hyderabad",
-                "Sindh",
-                &[[67.10, 24.95], [68.37, 25.40]],
-            )],
-            cost: None,
-            sought: None,
-            authority: &nha,
-            partners: &["AZ"],
-            initiative: Some(&joint),
-            oc4ids: "investdesk-demo-m9",
-        },
-        Listing {
-            title: "M-10 Karachi Northern Bypass–Jamshoro Motorway",
-            description: "About 168 km of motorway from the Karachi Northern Bypass to Jamshoro, with an estimate of about Rs254 bn, offered for partnership and EPC with financing.",
-            sectors: &["transport.road"],
-            status: "preparation",
-            kind: "construction",
-            models: &[EngagementModel::Ppp, EngagementModel::EpcFinance],
-            ppp: Some(PppModel::Dbfot),
-            locations: vec![place(
-                "Karachi Northern Bypass to Jamshoro",
-                "Sindh",
-                &[[67.05, 25.05], [68.28, 25.43]],
-            )],
-            cost: Some(money("254000000000", "PKR")),
-            sought: Some(money("254000000000", "PKR")),
-            authority: &nha,
-            partners: &["AZ", "TR"],
-            initiative: Some(&trilateral),
-            oc4ids: "investdesk-demo-m10",
-        },
-        Listing {
-            title: "Kharian–Rawalpindi Motorway",
-            description: "A 117.6 km motorway between Kharian and Rawalpindi, offered as a build-operate-transfer project at Rs202.61 bn, with viability gap funding of Rs40 bn (2025).",
-            sectors: &["transport.road"],
-            status: "preparation",
-            kind: "construction",
-            models: &[EngagementModel::Ppp, EngagementModel::Concession],
-            ppp: Some(PppModel::Bot),
-            locations: vec![place(
-                "Kharian to Rawalpindi",
-                "Punjab",
-                &[[73.88, 32.81], [73.05, 33.60]],
-            )],
-            cost: Some(money("202610000000", "PKR")),
-            sought: Some(money("162610000000", "PKR")),
-            authority: &nha,
-            partners: &[],
-            initiative: None,
-            oc4ids: "investdesk-demo-kharian-rawalpindi",
-        },
-        Listing {
-            title: "Keenjhar Lake resort, Thatta",
-            description: "A lakeside tourism resort at Keenjhar Lake in Thatta, Sindh, offered as a public–private partnership of about Rs3.4 bn: 40% government, 60% investor.",
-            sectors: &["cultureSportsAndRecreation"],
-            status: "preparation",
-            kind: "construction",
-            models: &[EngagementModel::Ppp, EngagementModel::B2b],
-            ppp: Some(PppModel::Dbfo),
-            locations: vec![place("Keenjhar Lake, Thatta", "Sindh", &[[68.05, 24.95]])],
-            cost: Some(money("3400000000", "PKR")),
-            sought: Some(money("2040000000", "PKR")),
-            authority: &sindh,
-            partners: &["AZ", "TR"],
-            initiative: Some(&trilateral),
-            oc4ids: "investdesk-demo-keenjhar",
-        },
-        Listing {
-            title: "Khyber Pakhtunkhwa integrated tourism zones: Ganool, Mankiyal, Madaklasht",
-            description: "Three integrated tourism zones in Khyber Pakhtunkhwa — Ganool, Mankiyal and Madaklasht — worth Rs12.2 bn, open to partnership and business investment.",
-            sectors: &["cultureSportsAndRecreation"],
-            status: "identification",
-            kind: "construction",
-            models: &[EngagementModel::Ppp, EngagementModel::B2b],
-            ppp: Some(PppModel::Boot),
-            locations: vec![
-                place("Ganool, Mansehra", "Khyber Pakhtunkhwa", &[[73.55, 34.80]]),
-                place("Mankiyal, Swat", "Khyber Pakhtunkhwa", &[[72.60, 35.45]]),
-                place(
-                    "Madaklasht, Chitral",
-                    "Khyber Pakhtunkhwa",
-                    &[[71.85, 35.68]],
-                ),
-            ],
-            cost: Some(money("12200000000", "PKR")),
-            sought: Some(money("12200000000", "PKR")),
-            authority: &kp,
-            partners: &[],
-            initiative: None,
-            oc4ids: "investdesk-demo-kp-tourism",
-        },
-        Listing {
-            title: "Jhimpir wind corridor extension (demo project)",
-            description: "A demonstration energy listing: a 100 MW extension of wind generation in the Jhimpir corridor, Sindh, on a build-own-operate basis. Invented for the demo.",
-            sectors: &["energy.wind"],
-            status: "identification",
-            kind: "expansion",
-            models: &[EngagementModel::Ppp, EngagementModel::Equity],
-            ppp: Some(PppModel::Boo),
-            locations: vec![place("Jhimpir, Thatta", "Sindh", &[[67.98, 25.03]])],
-            cost: Some(money("150000000", "USD")),
-            sought: Some(money("150000000", "USD")),
-            authority: &ppib,
-            partners: &["TR"],
-            initiative: None,
-            oc4ids: "investdesk-demo-jhimpir",
-        },
-    ];
-    let mut ids: Vec<OpportunityId> = Vec::new();
-    for l in listings {
-        let data = OpportunityData {
-            title: l.title.into(),
-            description: l.description.into(),
-            purpose: None,
-            sectors: l.sectors.iter().map(|s| code::<SectorCode>(s)).collect(),
-            project_type: Some(code::<ProjectType>(l.kind)),
-            project_status: code::<ProjectStatus>(l.status),
-            engagement_models: l.models.to_vec(),
-            ppp_model: l.ppp,
-            host_country: code::<CountryCode>("PK"),
-            locations: l.locations,
-            estimated_cost: l.cost,
-            investment_sought: l.sought.clone(),
-            eoi_deadline: Some(NaiveDate::from_ymd_opt(2027, 6, 30).expect("a date")),
-            public_authority_id: Some(l.authority.clone()),
-            focal_person_id: Some(if l.authority == &nha {
-                nha_director.clone()
-            } else {
-                focal.clone()
-            }),
-            partner_countries: l.partners.iter().map(|c| code::<CountryCode>(c)).collect(),
-            initiative_id: l.initiative.cloned(),
-            documents: vec![Document {
-                title: format!("{} — project brief (demo)", l.title),
-                document_type: code::<DocumentType>("projectScope"),
-                url: "https://invest.gov.pk/".into(),
-                language: Some("en".into()),
-            }],
-            oc4ids_id: Some(l.oc4ids.into()),
-        };
-        let created = super::opportunities::create(state, &caller, data).await?;
-        if l.sought.is_some() {
-            super::opportunities::update(
-                state,
-                &caller,
-                created.id.clone(),
-                super::Expected::Any,
-                |current| Ok((current.data.data.clone(), Some(ListingStatus::Published))),
-            )
-            .await?;
-        }
-        ids.push(created.id);
+    let mut names = Names::default();
+    for party in &set.parties {
+        let reply =
+            super::parties::create(state, &caller, None, names.input(&party.input)?).await?;
+        names.made(&party.name, &reply)?;
     }
-    report.opportunities = ids.len();
-
-    // Interests at several stages.
-    let interests: Vec<DemoInterest<'_>> = vec![
-        DemoInterest(
-            0,
-            &azerbaijan,
-            EngagementModel::G2g,
-            vec![],
-            Some(&az_contact),
-            Some(money("2000000000", "USD")),
-            "G2G interest in the M-6, following Azerbaijan's US$2 bn investment intention (May 2025). Stages here are demo data.",
-            vec![
-                Stage::Screening,
-                Stage::Engaged,
-                Stage::DueDiligence,
-                Stage::Negotiation,
-                Stage::MouSigned,
-            ],
-        ),
-        DemoInterest(
-            0,
-            &isdb,
-            EngagementModel::Debt,
-            vec![],
-            None,
-            Some(money("475000000", "USD")),
-            "Financing for sections 4–5 (IsDB approval reported Sept 2025).",
-            vec![
-                Stage::Screening,
-                Stage::DueDiligence,
-                Stage::AgreementSigned,
-            ],
-        ),
-        DemoInterest(
-            2,
-            &anatolia,
-            EngagementModel::Ppp,
-            vec![caspian.clone()],
-            Some(&anatolia_contact),
-            Some(money("60000000000", "PKR")),
-            "Trilateral consortium bid (demo companies).",
-            vec![Stage::Screening, Stage::Engaged, Stage::DueDiligence],
-        ),
-        DemoInterest(
-            4,
-            &caspian,
-            EngagementModel::B2b,
-            vec![],
-            None,
-            None,
-            "Interest in operating the resort (demo).",
-            vec![Stage::Screening],
-        ),
-        DemoInterest(
-            5,
-            &anatolia,
-            EngagementModel::B2b,
-            vec![],
-            Some(&anatolia_contact),
-            None,
-            "Interest in Mankiyal (demo).",
-            vec![],
-        ),
-        DemoInterest(
-            6,
-            &anatolia,
-            EngagementModel::Equity,
-            vec![],
-            Some(&anatolia_contact),
-            None,
-            "Withdrawn after screening (demo).",
-            vec![Stage::Screening, Stage::Withdrawn],
-        ),
-    ];
-    for DemoInterest(opportunity, party, model, co, contact, amount, message, stages) in interests {
-        let interest = super::interests::create(
+    for person in &set.people {
+        let reply =
+            super::people::create(state, &caller, None, names.input(&person.input)?).await?;
+        names.made(&person.name, &reply)?;
+    }
+    for change in &set.party_changes {
+        let id = names.id(&change.party)?;
+        super::parties::update(
             state,
             &caller,
-            ids[opportunity].clone(),
-            NewInterest {
-                party_id: Some(party.clone()),
-                engagement_model: model,
-                message: Some(message.into()),
-                indicative_amount: amount,
-                co_investor_ids: co,
-                contact_person_id: contact.cloned(),
-            },
+            &id,
+            Expected::Any,
+            names.resolve(&change.patch)?,
         )
         .await?;
-        for stage in stages {
-            super::interests::transition(
-                state,
-                &caller,
-                interest.id.clone(),
-                super::Expected::Any,
-                stage,
-                None,
-            )
-            .await?;
-        }
-        report.interests += 1;
     }
-    Ok(report)
+    for initiative in &set.initiatives {
+        let input = names.input(&initiative.input)?;
+        let reply = super::initiatives::create(state, &caller, None, input).await?;
+        names.made(&initiative.name, &reply)?;
+    }
+    for opportunity in &set.opportunities {
+        let input = names.input(&opportunity.input)?;
+        let reply = super::opportunities::create(state, &caller, None, input).await?;
+        let id = names.made(&opportunity.name, &reply)?;
+        if opportunity.publish {
+            let publish = serde_json::json!({"listingStatus": ListingStatus::Published});
+            super::opportunities::update(state, &caller, &id, Expected::Any, publish).await?;
+        }
+    }
+    for interest in &set.interests {
+        let opportunity = names.id(&interest.opportunity)?;
+        let input = names.input(&interest.input)?;
+        let reply = super::interests::create(state, &caller, None, &opportunity, input).await?;
+        let id = names.made("interest", &reply)?;
+        for stage in &interest.stages {
+            let request = names.input(&serde_json::json!({"to": stage}))?;
+            super::interests::transition(state, &caller, None, &id, Expected::Any, request).await?;
+        }
+    }
+    Ok(SeedReport {
+        parties: set.parties.len(),
+        people: set.people.len(),
+        initiatives: set.initiatives.len(),
+        opportunities: set.opportunities.len(),
+        interests: set.interests.len(),
+        already_present: false,
+    })
 }
 
 /// What a synthetic load wrote.
@@ -770,7 +403,7 @@ pub fn synthetic(
                 updated_at: now,
                 version: 1,
             };
-            let shown = crate::handlers::opportunities::representation(&opportunity);
+            let shown = crate::api::opportunities::representation(&opportunity);
             batch.push((opportunity, shown));
         }
         write_transaction(conn, |conn| opportunities::insert_many(conn, &batch))?;

@@ -8,16 +8,25 @@ use std::time::{Duration, Instant};
 use chrono::Utc;
 
 use super::events::record;
-use super::{AppState, Expected, fresh, replace};
+use super::idempotency::write_once;
+use super::{AppState, fresh, replace};
+use crate::api::pagination::{ListRequest, Listed};
+use crate::api::parse::apply_patch;
+use crate::api::reply::{IdempotencyKey, Reply};
+use crate::api::webhooks::{
+    ATTEMPTS, AttemptListQuery, LIST, WebhookInput, WebhookListQuery, WebhookResponse, location,
+};
 use crate::domain::access::Caller;
 use crate::domain::events::{Audience, is_event_type};
 use crate::domain::ids::WebhookId;
-use crate::domain::page::PageRequest;
+use crate::domain::stored::Expected;
 use crate::domain::webhooks::{
-    RETRY_WINDOW, Webhook, WebhookData, backoff, is_public, new_secret, sign,
+    DeliveryAttempt, RETRY_WINDOW, Webhook, WebhookData, WebhookRequest, backoff, is_public,
+    new_secret, sign,
 };
 use crate::error::{AppError, FieldError};
-use crate::persistence::webhooks::{self as store, Attempt, AttemptRow, Claimed, Outcome};
+use crate::persistence::transaction::lock_row;
+use crate::persistence::webhooks::{self as store, Attempt, Claimed, Outcome};
 use crate::persistence::{self, events};
 
 /// How deliveries behave.
@@ -39,14 +48,6 @@ impl Default for DeliverySettings {
             retry_base: Duration::from_secs(2),
         }
     }
-}
-
-/// What a client asks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct WebhookRequest {
-    pub url: String,
-    pub event_types: Vec<String>,
-    pub active: bool,
 }
 
 /// Checks a target before we ever connect: https (http only when private targets are allowed),
@@ -121,11 +122,56 @@ fn webhook_event(kind: &'static str, webhook: &Webhook) -> crate::domain::events
     )
 }
 
+/// The subscription `id` names, if the caller may manage it.
+async fn manageable_webhook(
+    state: &AppState,
+    caller: &Caller,
+    id: &WebhookId,
+) -> Result<Webhook, AppError> {
+    let caller = caller.clone();
+    let id = id.clone();
+    state
+        .db
+        .run(move |conn| {
+            store::get(conn, &id)?
+                .filter(|w| manageable(&caller, w))
+                .ok_or(AppError::NotFound)
+        })
+        .await
+}
+
+fn webhook_id(caller: &Caller, id: &str) -> Result<WebhookId, AppError> {
+    caller.require_key()?;
+    WebhookId::parse(id).ok_or(AppError::NotFound)
+}
+
+/// Checks a subscription's event types, and its url when it is new or changed.
+async fn check_request(
+    state: &AppState,
+    request: &WebhookRequest,
+    previous_url: Option<&str>,
+) -> Result<(), AppError> {
+    let mut problems = check_types(&request.event_types);
+    if previous_url != Some(request.url.as_str())
+        && let Err(e) = check_target(&request.url, state.delivery.allow_private).await
+    {
+        problems.push(FieldError::new("/url", e));
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::invalid(problems))
+    }
+}
+
+/// Subscribes the caller to events (officers: all; investors: what their party may see). The
+/// signing secret is in the first answer only.
 pub async fn create(
     state: &AppState,
     caller: &Caller,
-    request: WebhookRequest,
-) -> Result<Webhook, AppError> {
+    key: Option<IdempotencyKey>,
+    input: WebhookInput,
+) -> Result<Reply, AppError> {
     caller.require_key()?;
     let owner = caller.key_id().cloned().ok_or(AppError::Unauthorized)?;
     if !caller.is_staff() && caller.investor_party().is_none() {
@@ -133,13 +179,8 @@ pub async fn create(
             "This key may not subscribe to events.".into(),
         ));
     }
-    let mut problems = check_types(&request.event_types);
-    if let Err(e) = check_target(&request.url, state.delivery.allow_private).await {
-        problems.push(FieldError::new("/url", e));
-    }
-    if !problems.is_empty() {
-        return Err(AppError::invalid(problems));
-    }
+    let request = input.parse()?;
+    check_request(state, &request, None).await?;
     let data = WebhookData {
         url: request.url,
         event_types: request.event_types,
@@ -153,35 +194,37 @@ pub async fn create(
         },
         failing_since: None,
     };
-    state
-        .db
-        .write(move |conn| {
+    write_once(
+        state,
+        caller,
+        key,
+        move |conn| {
             let webhook = fresh(WebhookId::generate(), data);
             store::insert(conn, &webhook)?;
             Ok(webhook)
-        })
-        .await
+        },
+        |webhook, shown| {
+            Reply::created(
+                location(&webhook.id),
+                Some(webhook.version),
+                &WebhookResponse::with_secret(webhook, shown),
+            )
+        },
+    )
+    .await
 }
 
-pub async fn get(state: &AppState, caller: &Caller, id: WebhookId) -> Result<Webhook, AppError> {
-    caller.require_key()?;
-    let caller = caller.clone();
-    state
-        .db
-        .run(move |conn| {
-            store::get(conn, &id)?
-                .filter(|w| manageable(&caller, w))
-                .ok_or(AppError::NotFound)
-        })
-        .await
+pub async fn get(state: &AppState, caller: &Caller, id: &str) -> Result<Webhook, AppError> {
+    let id = webhook_id(caller, id)?;
+    manageable_webhook(state, caller, &id).await
 }
 
+/// The caller's subscriptions (officers: all).
 pub async fn list(
     state: &AppState,
     caller: &Caller,
-    page: PageRequest<()>,
-    with_total: bool,
-) -> Result<(Vec<Webhook>, Option<i64>), AppError> {
+    request: ListRequest<WebhookListQuery>,
+) -> Result<Listed<Webhook, ()>, AppError> {
     caller.require_key()?;
     let party = if caller.is_staff() {
         None
@@ -190,42 +233,42 @@ pub async fn list(
             "This key may not subscribe to events.".into(),
         ))?)
     };
-    state
+    let paging = request.paging(&state.cursors, request.query.paging(), &LIST)?;
+    let (page, with_total) = (paging.request.clone(), paging.with_total);
+    let (items, total) = state
         .db
         .run(move |conn| {
             let items = store::list(conn, party.as_ref(), &page)?;
-            let total = if with_total {
-                Some(store::count(conn, party.as_ref())?)
-            } else {
-                None
-            };
-            Ok((items, total))
+            let total = with_total
+                .then(|| store::count(conn, party.as_ref()))
+                .transpose()?;
+            Ok::<_, AppError>((items, total))
         })
-        .await
+        .await?;
+    Ok(Listed {
+        paging,
+        items,
+        total,
+    })
 }
 
-/// Changes url, event types or active; a new url is checked like a new subscription's.
+/// Changes url, event types or active by merge patch; a new url is checked like a new
+/// subscription's.
 pub async fn update(
     state: &AppState,
     caller: &Caller,
-    id: WebhookId,
+    id: &str,
     expected: Expected,
-    build: impl FnOnce(&Webhook) -> Result<WebhookRequest, AppError> + Send + 'static,
+    patch: serde_json::Value,
 ) -> Result<Webhook, AppError> {
-    let current = get(state, caller, id.clone()).await?;
-    let request = build(&current)?;
-    let mut problems = check_types(&request.event_types);
-    if request.url != current.data.url
-        && let Err(e) = check_target(&request.url, state.delivery.allow_private).await
-    {
-        problems.push(FieldError::new("/url", e));
-    }
-    if !problems.is_empty() {
-        return Err(AppError::invalid(problems));
-    }
+    let id = webhook_id(caller, id)?;
+    let current = manageable_webhook(state, caller, &id).await?;
+    let request = apply_patch(&WebhookResponse::of(&current).fields, patch)?.parse()?;
+    check_request(state, &request, Some(&current.data.url)).await?;
     state
         .db
         .write(move |conn| {
+            lock_row(conn, "webhooks", id.as_str())?;
             let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
             replace(
                 conn,
@@ -252,17 +295,22 @@ pub async fn update(
         .await
 }
 
-/// Replaces the signing secret; the new one is returned this once.
+/// Replaces the signing secret; the new one is in the first answer only.
 pub async fn rotate_secret(
     state: &AppState,
     caller: &Caller,
-    id: WebhookId,
+    key: Option<IdempotencyKey>,
+    id: &str,
     expected: Expected,
-) -> Result<Webhook, AppError> {
-    get(state, caller, id.clone()).await?;
-    state
-        .db
-        .write(move |conn| {
+) -> Result<Reply, AppError> {
+    let id = webhook_id(caller, id)?;
+    manageable_webhook(state, caller, &id).await?;
+    write_once(
+        state,
+        caller,
+        key,
+        move |conn| {
+            lock_row(conn, "webhooks", id.as_str())?;
             let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
             replace(
                 conn,
@@ -277,44 +325,65 @@ pub async fn rotate_secret(
                 |_, _| Ok(()),
                 store::update,
             )
-        })
-        .await
+        },
+        |webhook, shown| {
+            Reply::ok(
+                Some(webhook.version),
+                &WebhookResponse::with_secret(webhook, shown),
+            )
+        },
+    )
+    .await
 }
 
 pub async fn delete(
     state: &AppState,
     caller: &Caller,
-    id: WebhookId,
+    id: &str,
     expected: Expected,
 ) -> Result<(), AppError> {
-    let current = get(state, caller, id.clone()).await?;
+    let id = webhook_id(caller, id)?;
+    let current = manageable_webhook(state, caller, &id).await?;
     expected.check(current.version)?;
     state
         .db
-        .run(move |conn| {
+        .write(move |conn| {
             store::delete(conn, &id)?;
-            Ok(())
+            Ok::<_, AppError>(())
         })
         .await
 }
 
-/// A subscription's delivery attempts, newest first.
+/// A subscription's delivery attempts, newest first unless sorted.
 pub async fn attempts(
     state: &AppState,
     caller: &Caller,
-    id: WebhookId,
-    page: PageRequest<()>,
-) -> Result<Vec<AttemptRow>, AppError> {
-    get(state, caller, id.clone()).await?;
-    state
+    id: &str,
+    request: ListRequest<AttemptListQuery>,
+) -> Result<Listed<DeliveryAttempt, ()>, AppError> {
+    let id = webhook_id(caller, id)?;
+    let mut paging = request
+        .paging(&state.cursors, request.query.paging(), &ATTEMPTS)?
+        .without_total("delivery attempts")?;
+    if request.query.sort.is_none() {
+        paging.request.descending = true;
+    }
+    manageable_webhook(state, caller, &id).await?;
+    let page = paging.request.clone();
+    let items = state
         .db
-        .run(move |conn| Ok(store::attempts(conn, &id, &page)?))
-        .await
+        .run(move |conn| store::attempts(conn, &id, &page).map_err(AppError::from))
+        .await?;
+    Ok(Listed {
+        paging,
+        items,
+        total: None,
+    })
 }
 
 /// Runs deliveries until the server stops: a slow or failing receiver only ever delays its own
 /// deliveries, never the API.
-pub async fn run_worker(state: actix_web::web::Data<AppState>) {
+pub async fn run_worker(state: std::sync::Arc<AppState>) {
     let mut last_purge = Instant::now();
     loop {
         match deliver_due(&state).await {
@@ -361,7 +430,7 @@ async fn deliver(state: &AppState, claimed: Claimed) {
     };
     let body = serde_json::json!({
         "type": event.kind,
-        "timestamp": crate::handlers::utc(event.occurred_at),
+        "timestamp": crate::api::utc(event.occurred_at),
         "data": event.data,
     })
     .to_string();
@@ -460,5 +529,8 @@ async fn send(
 
 /// Deliveries waiting to be sent.
 pub async fn backlog(state: &AppState) -> Result<i64, AppError> {
-    state.db.run(|conn| Ok(store::backlog(conn)?)).await
+    state
+        .db
+        .run(|conn| store::backlog(conn).map_err(AppError::from))
+        .await
 }

@@ -465,8 +465,10 @@ async fn twenty_concurrent_identical_requests_create_exactly_one_resource() {
     assert_eq!(list["totalCount"], 1);
 }
 
+/// A refused request wrote nothing, so nothing is kept under its key: the same key runs again,
+/// and once the body is fixed it succeeds, and from then on it replays.
 #[actix_web::test]
-async fn a_refused_request_is_replayed_like_any_other_answer() {
+async fn a_refused_request_keeps_nothing_so_a_fixed_retry_with_the_same_key_runs() {
     let app = spawn_app().await;
     let send = |body: Value| {
         app.client
@@ -476,18 +478,20 @@ async fn a_refused_request_is_replayed_like_any_other_answer() {
             .json(&body)
             .send()
     };
-    problem(
-        send(json!({"name": "x", "kind": "cartel", "country": "PK"}))
-            .await
-            .unwrap(),
-        422,
-    )
-    .await;
-    // The same body again replays the 422 …
-    let replay = send(json!({"name": "x", "kind": "cartel", "country": "PK"}))
-        .await
-        .unwrap();
-    assert_eq!(replay.status(), 422);
+    let refused = json!({"name": "x", "kind": "cartel", "country": "PK"});
+    for _ in 0..2 {
+        let answer = send(refused.clone()).await.unwrap();
+        assert!(answer.headers().get("idempotent-replayed").is_none());
+        problem(answer, 422).await;
+    }
+    let fixed = json!({"name": "x", "kind": "company", "country": "PK"});
+    let first = send(fixed.clone()).await.unwrap();
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let replay = send(fixed).await.unwrap();
+    assert_eq!(replay.status(), 201);
     assert_eq!(replay.headers()["idempotent-replayed"], "true");
-    assert_eq!(replay.headers()["content-type"], "application/problem+json");
+    assert_eq!(replay.json::<Value>().await.unwrap(), first);
+    // Now the key is spent: another body under it is a different request.
+    problem(send(refused).await.unwrap(), 422).await;
 }

@@ -562,13 +562,14 @@ async fn another_investor_can_neither_see_nor_touch_nor_infer_an_interest() {
 async fn a_co_investor_sees_the_interest_but_cannot_withdraw_it() {
     let app = spawn_app().await;
     let opportunity = m6(&app).await;
-    let (lead, _) = app.investor("Government of Azerbaijan", "AZ").await;
+    let (lead, lead_party) = app.investor("Government of Azerbaijan", "AZ").await;
     let (partner, partner_party) = app.investor("Demo Construction A.Ş. (demo)", "TR").await;
+    // Co-investors bind other parties, so an officer records them.
     let created = app
         .post(
             &format!("/v1/opportunities/{opportunity}/interests"),
-            As::Key(&lead),
-            &json!({"engagementModel": "g2g", "coInvestorIds": [partner_party]}),
+            app.officer(),
+            &json!({"partyId": lead_party, "engagementModel": "g2g", "coInvestorIds": [partner_party]}),
         )
         .await;
     assert_eq!(created.status(), 201);
@@ -948,4 +949,33 @@ async fn pipeline_and_catalogue_figures_match_hand_counts() {
         catalogue["investmentSought"],
         json!([{"amount": "3400000000.00", "currency": "PKR"}, {"amount": "1225000000.00", "currency": "USD"}])
     );
+}
+
+#[actix_web::test]
+async fn an_investor_cannot_make_another_party_its_co_investor() {
+    let app = spawn_app().await;
+    let opportunity = m6(&app).await;
+    let (lead, _) = app.investor("Government of Azerbaijan", "AZ").await;
+    let (partner, partner_party) = app.investor("Demo Construction A.Ş. (demo)", "TR").await;
+    let refused = problem(
+        app.post(
+            &format!("/v1/opportunities/{opportunity}/interests"),
+            As::Key(&lead),
+            &json!({"engagementModel": "g2g", "coInvestorIds": [partner_party]}),
+        )
+        .await,
+        422,
+    )
+    .await;
+    assert_eq!(refused["errors"][0]["pointer"], "/coInvestorIds");
+    // Nothing was recorded: the named party sees no interest, and the lead none either.
+    for key in [&partner, &lead] {
+        let page: Value = app
+            .get("/v1/interests?includeTotal=true", As::Key(key))
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(page["totalCount"], 0);
+    }
 }

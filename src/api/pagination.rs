@@ -7,28 +7,38 @@ use hmac::{Hmac, Mac};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 
-use crate::domain::page::Position;
-use crate::error::AppError;
-
-/// Default and largest page sizes.
-pub const DEFAULT_LIMIT: i64 = 20;
-pub const MAX_LIMIT: i64 = 100;
+use crate::domain::page::{PageRequest, Position};
+use crate::error::{AppError, FieldError};
+use crate::request::{DEFAULT_PAGE, MAX_PAGE};
 
 /// Parameters that never change what a cursor points into.
 const PAGING_PARAMETERS: [&str; 3] = ["cursor", "limit", "includeTotal"];
 
+/// The longest sort key a cursor may carry (the longest sortable field is a 300-character
+/// title, up to 4 bytes a character).
+const MAX_KEY: usize = 1200;
+
 /// Signs and checks cursors with a key shared by every instance (kept in the database).
+#[derive(Clone)]
 pub struct CursorCodec {
     /// Keyed once: each cursor starts from a copy instead of hashing the key again.
     keyed: Hmac<Sha256>,
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CursorBody {
-    /// Fingerprint of the list and filters the cursor belongs to.
-    s: String,
     k: String,
     i: String,
+}
+
+/// What the id in a cursor must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CursorId {
+    /// An id of this kind (its TypeID prefix).
+    Of(&'static str),
+    /// No id: the key alone orders the list (the event feed).
+    None,
 }
 
 impl CursorCodec {
@@ -38,44 +48,60 @@ impl CursorCodec {
         }
     }
 
-    fn mac(&self) -> Hmac<Sha256> {
-        self.keyed.clone()
+    /// The tag of `body` in the list described by `scope`: the scope is keyed with the body, so
+    /// a cursor neither names its filters nor works for others.
+    fn mac(&self, scope: &str, body: &[u8]) -> Hmac<Sha256> {
+        let mut mac = self.keyed.clone();
+        mac.update(&(scope.len() as u64).to_be_bytes());
+        mac.update(scope.as_bytes());
+        mac.update(body);
+        mac
     }
 
     /// A cursor for the page after `position` in the list described by `scope`.
     pub fn encode(&self, scope: &str, position: &Position) -> String {
         let body = serde_json::to_vec(&CursorBody {
-            s: fingerprint(scope),
             k: position.key.clone(),
             i: position.id.clone(),
         })
         .unwrap_or_default();
-        let mut mac = self.mac();
-        mac.update(&body);
-        let tag = mac.finalize().into_bytes();
+        let tag = self.mac(scope, &body).finalize().into_bytes();
         format!(
             "{}.{}",
             URL_SAFE_NO_PAD.encode(&body),
-            URL_SAFE_NO_PAD.encode(&tag[..16])
+            URL_SAFE_NO_PAD.encode(tag)
         )
     }
 
-    /// Reads a cursor, refusing one that was altered or made for other filters.
-    pub fn decode(&self, scope: &str, cursor: &str) -> Result<Position, AppError> {
+    /// Reads a cursor, refusing one that was altered, made for other filters, or that holds a
+    /// key or id no page of this list could end at.
+    pub fn decode(&self, scope: &str, cursor: &str, id: CursorId) -> Result<Position, AppError> {
         let invalid = || {
             AppError::BadRequest {
             detail: "The cursor is invalid, was altered, or belongs to a list with other filters or sort; start again without it.".into(),
-            errors: vec![crate::error::FieldError::new("cursor", "invalid cursor")],
+            errors: vec![FieldError::new("cursor", "invalid cursor")],
         }
         };
         let (body, tag) = cursor.split_once('.').ok_or_else(invalid)?;
         let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
-        let mut mac = self.mac();
-        mac.update(&body);
-        mac.verify_truncated_left(&tag).map_err(|_| invalid())?;
+        // The whole tag, compared in constant time: no shortened tag is ever accepted.
+        self.mac(scope, &body)
+            .verify_slice(&tag)
+            .map_err(|_| invalid())?;
         let body: CursorBody = serde_json::from_slice(&body).map_err(|_| invalid())?;
-        if body.s != fingerprint(scope) {
+        // What text fields may hold (see `api::parse`): no control characters but line breaks
+        // and tabs.
+        let key_ok = body.k.len() <= MAX_KEY
+            && !body
+                .k
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'));
+        let id_ok = match id {
+            CursorId::Of(prefix) => crate::domain::ids::is_typeid_of(&body.i, prefix),
+            CursorId::None => body.i.is_empty(),
+        };
+        if !(key_ok && id_ok) {
             return Err(invalid());
         }
         Ok(Position {
@@ -83,12 +109,6 @@ impl CursorCodec {
             id: body.i,
         })
     }
-}
-
-fn fingerprint(scope: &str) -> String {
-    use sha2::Digest;
-    let digest = Sha256::digest(scope.as_bytes());
-    URL_SAFE_NO_PAD.encode(&digest[..12])
 }
 
 /// The filters and sort of a list request, in canonical form: its path and query parameters
@@ -112,13 +132,13 @@ pub fn scope_of(path: &str, query: &str) -> String {
 /// Checks a requested page size.
 pub fn limit(requested: Option<i64>) -> Result<i64, AppError> {
     match requested {
-        None => Ok(DEFAULT_LIMIT),
-        Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+        None => Ok(DEFAULT_PAGE),
+        Some(n) if (1..=MAX_PAGE).contains(&n) => Ok(n),
         Some(n) => Err(AppError::BadRequest {
-            detail: format!("limit must be between 1 and {MAX_LIMIT}; got {n}."),
-            errors: vec![crate::error::FieldError::new(
+            detail: format!("limit must be between 1 and {MAX_PAGE}; got {n}."),
+            errors: vec![FieldError::new(
                 "limit",
-                format!("must be between 1 and {MAX_LIMIT}"),
+                format!("must be between 1 and {MAX_PAGE}"),
             )],
         }),
     }
@@ -148,7 +168,7 @@ pub fn sort<F: Copy>(
                     "sort must be one of {} (prefix - for descending); got {text:?}.",
                     names.join(", ")
                 ),
-                errors: vec![crate::error::FieldError::new("sort", "unknown sort field")],
+                errors: vec![FieldError::new("sort", "unknown sort field")],
             }
         })
 }
@@ -185,6 +205,20 @@ macro_rules! page_type {
             /// Number of items matching the filters, when `includeTotal=true`.
             #[serde(skip_serializing_if = "Option::is_none")]
             pub total_count: Option<i64>,
+        }
+
+        impl $name {
+            pub fn new(
+                items: Vec<$item>,
+                next_cursor: Option<String>,
+                total_count: Option<i64>,
+            ) -> Self {
+                $name {
+                    items,
+                    next_cursor,
+                    total_count,
+                }
+            }
         }
     };
 }
@@ -236,13 +270,70 @@ macro_rules! list_query {
             pub include_total: Option<bool>,
             $($(#[$fmeta])* pub $field: $ty,)*
         }
+
+        impl $name {
+            /// The paging parameters, for [`$crate::api::pagination::Paging::new`].
+            pub fn paging(&self) -> $crate::api::pagination::PageParams<'_> {
+                $crate::api::pagination::PageParams {
+                    limit: self.limit,
+                    cursor: self.cursor.as_deref(),
+                    sort: self.sort.as_deref(),
+                    include_total: self.include_total,
+                }
+            }
+        }
     };
+}
+
+/// The paging parameters every list takes.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageParams<'a> {
+    pub limit: Option<i64>,
+    pub cursor: Option<&'a str>,
+    pub sort: Option<&'a str>,
+    pub include_total: Option<bool>,
+}
+
+/// How one list is paged: its sort fields, the default, and the kind of id its rows have.
+pub struct ListShape<S: 'static> {
+    pub sorts: &'static [(&'static str, S)],
+    pub default: S,
+    pub id: CursorId,
+}
+
+/// A list request as it arrived: where, with what query string, and its parsed parameters.
+/// Services check who asks before reading the rest.
+#[derive(Debug)]
+pub struct ListRequest<Q> {
+    pub path: String,
+    pub query_string: String,
+    pub query: Q,
+}
+
+impl<Q> ListRequest<Q> {
+    /// Its paging, checked, for a list of `shape`.
+    pub fn paging<S: Copy>(
+        &self,
+        codec: &CursorCodec,
+        params: PageParams<'_>,
+        shape: &ListShape<S>,
+    ) -> Result<Paging<S>, AppError> {
+        Paging::new(&self.path, &self.query_string, codec, params, shape)
+    }
+}
+
+/// One page of a list, before it is cut and rendered: the rows (one more than the page when
+/// there is another), how it was asked for, and the total when asked.
+pub struct Listed<T, S> {
+    pub paging: Paging<S>,
+    pub items: Vec<T>,
+    pub total: Option<i64>,
 }
 
 /// A list request's paging, decoded and checked.
 #[derive(Clone)]
 pub struct Paging<S> {
-    pub request: crate::domain::page::PageRequest<S>,
+    pub request: PageRequest<S>,
     pub with_total: bool,
     scope: String,
     path: String,
@@ -250,34 +341,42 @@ pub struct Paging<S> {
 }
 
 impl<S: Copy> Paging<S> {
-    /// Checks `limit`, `sort` and `cursor` of a list request.
+    /// Checks `limit`, `sort` and `cursor` of a request for `path` with query string `query`.
     pub fn new(
-        request: &actix_web::HttpRequest,
+        path: &str,
+        query: &str,
         codec: &CursorCodec,
-        (limit_param, cursor, sort_param, include_total): (
-            Option<i64>,
-            Option<&str>,
-            Option<&str>,
-            Option<bool>,
-        ),
-        sorts: &[(&str, S)],
-        default_sort: S,
+        params: PageParams<'_>,
+        shape: &ListShape<S>,
     ) -> Result<Self, AppError> {
-        let scope = scope_of(request.path(), request.query_string());
-        let (sort, descending) = sort(sort_param, sorts, default_sort)?;
-        let after = cursor.map(|c| codec.decode(&scope, c)).transpose()?;
+        let scope = scope_of(path, query);
+        let (sort, descending) = sort(params.sort, shape.sorts, shape.default)?;
+        let after = params
+            .cursor
+            .map(|c| codec.decode(&scope, c, shape.id))
+            .transpose()?;
         Ok(Paging {
-            request: crate::domain::page::PageRequest {
+            request: PageRequest {
                 sort,
                 descending,
                 after,
-                limit: limit(limit_param)?,
+                limit: limit(params.limit)?,
             },
-            with_total: include_total.unwrap_or(false),
+            with_total: params.include_total.unwrap_or(false),
             scope,
-            path: request.path().to_owned(),
-            query: request.query_string().to_owned(),
+            path: path.to_owned(),
+            query: query.to_owned(),
         })
+    }
+
+    /// Refuses `includeTotal` on a list that does not count.
+    pub fn without_total(self, list: &str) -> Result<Self, AppError> {
+        if self.with_total {
+            return Err(AppError::bad_request(format!(
+                "includeTotal is not offered for {list}."
+            )));
+        }
+        Ok(self)
     }
 
     /// Cuts the extra row fetched to detect a next page and encodes the next page's cursor from
@@ -300,34 +399,34 @@ impl<S: Copy> Paging<S> {
         (items, next)
     }
 
-    /// Answers with a page already serialized as JSON, and the `Link` header of the next page.
-    pub fn respond_serialized(&self, body: Vec<u8>, next: Option<&str>) -> actix_web::HttpResponse {
-        let mut response = actix_web::HttpResponse::Ok();
-        if let Some(cursor) = next {
-            response.insert_header((
-                actix_web::http::header::LINK,
-                next_link(&self.path, &self.query, cursor),
-            ));
-        }
-        response
-            .content_type(actix_web::http::header::ContentType::json())
-            .body(body)
+    /// The `Link` header value for the page after this one.
+    pub fn link(&self, next_cursor: &str) -> String {
+        next_link(&self.path, &self.query, next_cursor)
     }
 
-    /// Cuts the extra row fetched to detect a next page, and answers with the page, its
-    /// `nextCursor` and `Link` header.
-    pub fn respond<T, P: Serialize>(
-        self,
+    /// Cuts the extra row of rows that know their position, and serializes the page with its
+    /// `nextCursor`.
+    pub fn page_of<T: crate::domain::page::Positioned<S>, P: Serialize>(
+        &self,
+        codec: &CursorCodec,
+        items: Vec<T>,
+        page: impl FnOnce(Vec<T>, Option<String>) -> P,
+    ) -> Result<(Vec<u8>, Option<String>), AppError> {
+        self.page(codec, items, |t, s| t.position(s), page)
+    }
+
+    /// Cuts the extra row, and serializes the page with its `nextCursor`.
+    pub fn page<T, P: Serialize>(
+        &self,
         codec: &CursorCodec,
         items: Vec<T>,
         position: impl Fn(&T, S) -> Position,
         page: impl FnOnce(Vec<T>, Option<String>) -> P,
-    ) -> actix_web::HttpResponse {
+    ) -> Result<(Vec<u8>, Option<String>), AppError> {
         let (items, next) = self.cut(codec, items, position);
-        match serde_json::to_vec(&page(items, next.clone())) {
-            Ok(body) => self.respond_serialized(body, next.as_deref()),
-            Err(e) => actix_web::HttpResponse::from_error(AppError::internal(e.to_string())),
-        }
+        let body = serde_json::to_vec(&page(items, next.clone()))
+            .map_err(|e| AppError::internal(e.to_string()))?;
+        Ok((body, next))
     }
 }
 
@@ -352,12 +451,9 @@ mod tests {
             (Vec::new(), None, Some(0)),
         ] {
             let texts = &texts[..items.len()];
-            let expected = serde_json::to_vec(&ValuePage {
-                items,
-                next_cursor: next_cursor.clone(),
-                total_count,
-            })
-            .unwrap();
+            let expected =
+                serde_json::to_vec(&ValuePage::new(items, next_cursor.clone(), total_count))
+                    .unwrap();
             let written = serialized_page(
                 texts.iter().map(String::as_str),
                 next_cursor.as_deref(),
@@ -370,35 +466,95 @@ mod tests {
         }
     }
 
+    const OPP: CursorId = CursorId::Of("opp");
+
+    fn an_opportunity() -> Position {
+        Position {
+            key: "M-6".into(),
+            id: crate::domain::ids::OpportunityId::generate().into_string(),
+        }
+    }
+
     #[test]
     fn cursors_round_trip_and_resist_tampering() {
         let codec = CursorCodec::new(b"key");
-        let position = Position {
-            key: "M-6".into(),
-            id: "opp_1".into(),
-        };
-        let cursor = codec.encode("/v1/opportunities&sector=transport", &position);
-        let back = codec
-            .decode("/v1/opportunities&sector=transport", &cursor)
-            .unwrap();
-        assert_eq!(back.id, "opp_1");
+        let position = an_opportunity();
+        let scope = "/v1/opportunities&sector=transport";
+        let cursor = codec.encode(scope, &position);
+        assert_eq!(codec.decode(scope, &cursor, OPP).unwrap(), position);
         assert!(
             codec
-                .decode("/v1/opportunities&sector=energy", &cursor)
+                .decode("/v1/opportunities&sector=energy", &cursor, OPP)
                 .is_err()
         );
         let mut altered = cursor.clone();
         altered.replace_range(0..1, if cursor.starts_with('A') { "B" } else { "A" });
-        assert!(
-            codec
-                .decode("/v1/opportunities&sector=transport", &altered)
-                .is_err()
-        );
+        assert!(codec.decode(scope, &altered, OPP).is_err());
         assert!(
             CursorCodec::new(b"other")
-                .decode("/v1/opportunities&sector=transport", &cursor)
+                .decode(scope, &cursor, OPP)
                 .is_err()
         );
+        assert!(
+            codec.decode(scope, &cursor, CursorId::Of("pty")).is_err(),
+            "an id of another kind"
+        );
+    }
+
+    /// A shortened tag is as bad as a wrong one: truncated HMACs can be guessed.
+    #[test]
+    fn only_the_whole_tag_is_accepted() {
+        let codec = CursorCodec::new(b"key");
+        let cursor = codec.encode("/v1/x", &an_opportunity());
+        let (body, tag) = cursor.split_once('.').unwrap();
+        let tag = URL_SAFE_NO_PAD.decode(tag).unwrap();
+        assert_eq!(tag.len(), 32);
+        for keep in [0, 1, 16, 31] {
+            let short = format!("{body}.{}", URL_SAFE_NO_PAD.encode(&tag[..keep]));
+            assert!(codec.decode("/v1/x", &short, OPP).is_err(), "{keep} bytes");
+        }
+    }
+
+    /// A cursor signed with the right key but holding what no page ends at (a NUL, a control
+    /// character, an id of the wrong shape) is refused like a forged one.
+    #[test]
+    fn well_signed_cursors_with_malformed_contents_are_refused() {
+        let codec = CursorCodec::new(b"key");
+        let good = an_opportunity();
+        for position in [
+            Position {
+                key: "a\0b".into(),
+                ..good.clone()
+            },
+            Position {
+                key: "bell\u{7}".into(),
+                ..good.clone()
+            },
+            Position {
+                key: "x".repeat(MAX_KEY + 1),
+                ..good.clone()
+            },
+            Position {
+                key: "M-6".into(),
+                id: "opp_\0".into(),
+            },
+            Position {
+                key: "M-6".into(),
+                id: "pty_01jd8x3v5ffd2b6jq4w5k9h8zq".into(),
+            },
+        ] {
+            let cursor = codec.encode("/v1/x", &position);
+            assert!(codec.decode("/v1/x", &cursor, OPP).is_err(), "{position:?}");
+        }
+        let feed = codec.encode(
+            "/v1/events",
+            &Position {
+                key: "42".into(),
+                id: String::new(),
+            },
+        );
+        assert!(codec.decode("/v1/events", &feed, CursorId::None).is_ok());
+        assert!(codec.decode("/v1/events", &feed, OPP).is_err());
     }
 
     #[test]
