@@ -166,8 +166,39 @@ pub struct ServeSettings {
     /// Milliseconds before the first webhook retry; each further retry doubles it.
     #[arg(long, env = "INVESTDESK_WEBHOOK_RETRY_BASE_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub webhook_retry_base_ms: u64,
+    /// Serve `/metrics` on this address only (e.g. `127.0.0.1:9090`), not on the API's listener.
+    #[arg(long, env = "INVESTDESK_METRICS_LISTEN")]
+    pub metrics_listen: Option<String>,
+    /// Require `Authorization: Bearer <token>` on `/metrics`.
+    #[arg(long, env = "INVESTDESK_METRICS_TOKEN", value_parser = MetricsToken::parse)]
+    pub metrics_token: Option<MetricsToken>,
     #[command(flatten)]
     pub limits: LimitSettings,
+}
+
+/// The bearer token `/metrics` asks for; never printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct MetricsToken(String);
+
+impl MetricsToken {
+    /// At least 16 visible characters: a token anyone could guess protects nothing.
+    pub fn parse(text: &str) -> Result<Self, String> {
+        if text.len() >= 16 && text.bytes().all(|b| b.is_ascii_graphic()) {
+            Ok(MetricsToken(text.to_owned()))
+        } else {
+            Err("the metrics token must be at least 16 visible ASCII characters".into())
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for MetricsToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MetricsToken(***)")
+    }
 }
 
 impl ServeSettings {
@@ -190,6 +221,8 @@ impl ServeSettings {
             webhook_allow_private: false,
             webhook_poll_ms: 500,
             webhook_retry_base_ms: 2000,
+            metrics_listen: None,
+            metrics_token: None,
             limits: LimitSettings::default(),
         }
     }

@@ -248,22 +248,23 @@ impl AppError {
 
 /// Sorts and deduplicates field errors and keeps the first [`MAX_FIELD_ERRORS`]; also returns
 /// how many were left out.
-fn capped(mut errors: Vec<FieldError>) -> (Vec<FieldError>, usize) {
-    // What a client named is echoed at most this long: a 60 KB parameter name is not repeated.
-    const LONGEST: usize = 200;
-    let shorten = |text: &mut String| {
-        if text.len() > LONGEST {
-            let mut end = LONGEST;
-            while !text.is_char_boundary(end) {
-                end -= 1;
-            }
-            text.truncate(end);
-            text.push('…');
+/// Cuts `text` to at most `longest` bytes (at a character boundary), marking the cut: what a
+/// client sent is echoed that long at most, so a 60 KB parameter name is not repeated back.
+fn shorten(text: &mut String, longest: usize) {
+    if text.len() > longest {
+        let mut end = longest;
+        while !text.is_char_boundary(end) {
+            end -= 1;
         }
-    };
+        text.truncate(end);
+        text.push('…');
+    }
+}
+
+fn capped(mut errors: Vec<FieldError>) -> (Vec<FieldError>, usize) {
     for error in &mut errors {
-        shorten(&mut error.pointer);
-        shorten(&mut error.detail);
+        shorten(&mut error.pointer, 200);
+        shorten(&mut error.detail, 200);
     }
     errors.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.detail.cmp(&b.detail)));
     errors.dedup();
@@ -336,11 +337,13 @@ impl AppError {
     /// The problem+json answer to the request at `instance` with id `request_id`.
     pub fn problem_response(&self, instance: &str, request_id: &str) -> HttpResponse {
         let status = self.status_code();
+        let mut detail = self.detail();
+        shorten(&mut detail, 1000);
         let problem = Problem {
             problem_type: format!("urn:investdesk:problem:{}", self.code()),
             title: self.title().into(),
             status: status.as_u16(),
-            detail: self.detail(),
+            detail,
             instance: instance.to_owned(),
             code: self.code().into(),
             request_id: request_id.to_owned(),

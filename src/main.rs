@@ -11,7 +11,7 @@ use investdesk::domain::api_keys::NewApiKey;
 use investdesk::domain::codes::Role;
 use investdesk::domain::ids::{ApiKeyId, PartyId};
 use investdesk::domain::page::PageRequest;
-use investdesk::persistence::Database;
+use investdesk::persistence::{Database, DatabaseUrl, DbConnection, connection, database};
 use investdesk::telemetry::{self, LogFormat};
 use investdesk::{openapi, persistence, services, startup};
 
@@ -133,11 +133,35 @@ enum ApiKeyCommand {
     },
 }
 
+/// Opens (creating it when it is new) and migrates the database, for commands that load data.
 fn open(settings: &DatabaseSettings) -> Result<Database, String> {
+    eprintln!("investdesk: database {}", settings.database_url);
     let db = Database::open(settings.database_url.clone(), &settings.pool_options())
         .map_err(|e| e.to_string())?;
     db.migrate().map_err(|e| e.to_string())?;
     Ok(db)
+}
+
+/// One connection to a database that must already be InvestDesk's (migrated to this version if
+/// it is older), for commands that do one thing and exit; a missing or empty database is refused
+/// with a hint rather than created, since it is most likely the wrong one.
+fn connect_existing(settings: &DatabaseSettings) -> Result<DbConnection, String> {
+    let url = &settings.database_url;
+    eprintln!("investdesk: database {url}");
+    let hint = format!(
+        "{url} holds no InvestDesk database; start the service or run `investdesk migrate` with this --database-url first (or point INVESTDESK_DATABASE_URL at the right one)"
+    );
+    if let DatabaseUrl::Sqlite(path) = url
+        && !std::path::Path::new(path).exists()
+    {
+        return Err(hint);
+    }
+    let mut conn = connection::connect_once(url, settings.sqlite_synchronous)?;
+    if !database::is_initialised(&mut conn).map_err(|e| e.to_string())? {
+        return Err(hint);
+    }
+    database::migrate(&mut conn)?;
+    Ok(conn)
 }
 
 fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
@@ -149,12 +173,11 @@ fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
             party_id,
             expires_at,
         } => {
-            let db = open(&database)?;
             let role = Role::parse(&role).ok_or("--role must be admin, officer or investor")?;
             let party_id = party_id
                 .map(|p| PartyId::parse(&p).ok_or("--party-id is not a party id (pty_…)"))
                 .transpose()?;
-            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let mut conn = connect_existing(&database)?;
             let issued = services::api_keys::issue(
                 &mut conn,
                 NewApiKey {
@@ -173,8 +196,7 @@ fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
             Ok(())
         }
         ApiKeyCommand::List { database } => {
-            let db = open(&database)?;
-            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let mut conn = connect_existing(&database)?;
             let mut after = None;
             loop {
                 let page = PageRequest {
@@ -208,9 +230,8 @@ fn api_keys(command: ApiKeyCommand) -> Result<(), String> {
             }
         }
         ApiKeyCommand::Revoke { database, id } => {
-            let db = open(&database)?;
             let id = ApiKeyId::parse(&id).ok_or("not an API key id (key_…)")?;
-            let mut conn = db.get().map_err(|e| e.to_string())?;
+            let mut conn = connect_existing(&database)?;
             let key = services::api_keys::revoke_now(&mut conn, &id).map_err(|e| e.to_string())?;
             eprintln!("revoked {} ({})", key.id, key.name);
             Ok(())
@@ -232,10 +253,9 @@ fn main() -> ExitCode {
     let result = match command {
         Command::Serve(settings) => serve(settings),
         Command::Migrate(settings) => {
-            Database::open(settings.database_url.clone(), &settings.pool_options())
-                .and_then(|db| db.migrate().map(|n| (n, db)))
-                .map(|(n, db)| eprintln!("applied {n} migration(s) to {}", db.url()))
-                .map_err(|e| e.to_string())
+            connection::connect_once(&settings.database_url, settings.sqlite_synchronous)
+                .and_then(|mut conn| database::migrate(&mut conn))
+                .map(|n| eprintln!("applied {n} migration(s) to {}", settings.database_url))
         }
         Command::ApiKeys(command) => api_keys(command),
         Command::Openapi => {
@@ -302,8 +322,7 @@ fn healthcheck(listen: &str) -> Result<(), String> {
 fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
     use investdesk::domain::opportunities::{OpportunityFilter, OpportunitySort};
     use std::io::Write;
-    let db = open(settings)?;
-    let mut conn = db.get().map_err(|e| e.to_string())?;
+    let mut conn = connect_existing(settings)?;
     // The package around an empty project list, split where the projects go.
     let frame = serde_json::to_string_pretty(&investdesk::domain::oc4ids::package(
         Vec::new(),

@@ -53,6 +53,17 @@ impl Modify for SecurityScheme_ {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            "metricsToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "The token `/metrics` asks for when `INVESTDESK_METRICS_TOKEN` is set",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 

@@ -42,7 +42,49 @@ pub enum StartError {
 pub struct Application {
     port: u16,
     server: Server,
+    /// The metrics listener, when metrics have one of their own.
+    metrics: Option<(u16, Server)>,
     state: web::Data<AppState>,
+}
+
+/// Binds `address`, or says which address could not be bound.
+fn bind(address: &str) -> Result<(TcpListener, u16), StartError> {
+    let failed = |source| StartError::Listen {
+        address: address.to_owned(),
+        source,
+    };
+    let listener = TcpListener::bind(address).map_err(failed)?;
+    let port = listener.local_addr().map_err(failed)?.port();
+    Ok((listener, port))
+}
+
+/// A server of `/metrics` alone, on a listener of its own.
+fn metrics_server(
+    address: &str,
+    state: web::Data<AppState>,
+    token: Option<String>,
+) -> Result<(u16, Server), StartError> {
+    let (listener, port) = bind(address)?;
+    let access = web::Data::new(handlers::health::MetricsAccess {
+        token,
+        elsewhere: false,
+    });
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(access.clone())
+            .service(handlers::health::get_metrics)
+            .default_service(web::to(|| async { HttpResponse::NotFound().finish() }))
+    })
+    .workers(1)
+    .listen(listener)
+    .map_err(|source| StartError::Listen {
+        address: address.to_owned(),
+        source,
+    })?
+    .shutdown_timeout(5)
+    .run();
+    Ok((port, server))
 }
 
 impl Application {
@@ -68,18 +110,7 @@ impl Application {
                 "rendered the representations of stored opportunities"
             );
         }
-        let listener =
-            TcpListener::bind(&settings.listen).map_err(|source| StartError::Listen {
-                address: settings.listen.clone(),
-                source,
-            })?;
-        let port = listener
-            .local_addr()
-            .map_err(|source| StartError::Listen {
-                address: settings.listen.clone(),
-                source,
-            })?
-            .port();
+        let (listener, port) = bind(&settings.listen)?;
         for origin in &settings.cors_origins {
             if url::Url::parse(origin).map_or(true, |u| u.origin().ascii_serialization() != *origin)
             {
@@ -113,6 +144,19 @@ impl Application {
         );
         let cors_origins = settings.cors_origins.clone();
         let worker_state = state.clone();
+        let token = settings
+            .metrics_token
+            .as_ref()
+            .map(|t| t.as_str().to_owned());
+        let metrics = settings
+            .metrics_listen
+            .as_deref()
+            .map(|address| metrics_server(address, state.clone(), token.clone()))
+            .transpose()?;
+        let access = web::Data::new(handlers::health::MetricsAccess {
+            token,
+            elsewhere: metrics.is_some(),
+        });
         let mut server = HttpServer::new(move || {
             let mut cors = Cors::default()
                 .allow_any_method()
@@ -129,6 +173,7 @@ impl Application {
                 .into_utoipa_app()
                 .app_data(state.clone())
                 .app_data(routes.clone())
+                .app_data(access.clone())
                 .configure(handlers::routes)
                 .split_for_parts();
             app.service(web::redirect("/docs", "/docs/"))
@@ -160,6 +205,7 @@ impl Application {
                         .add(("Referrer-Policy", "no-referrer")),
                 )
         })
+        .on_connect(handlers::middleware::on_connect)
         // A client must send its headers in time, and an idle connection does not stay open.
         .client_request_timeout(Duration::from_millis(
             settings.limits.client_request_timeout_ms,
@@ -188,6 +234,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            metrics,
             state: worker_state,
         })
     }
@@ -197,12 +244,23 @@ impl Application {
         self.port
     }
 
+    /// The metrics listener's port, when metrics have a listener of their own.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
+    }
+
     /// Serves until the process is told to stop; SIGTERM and SIGINT drain in-flight requests.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let worker = actix_web::rt::spawn(crate::services::webhooks::run_worker(
             self.state.into_inner(),
         ));
-        let result = self.server.await;
+        let result = match self.metrics {
+            Some((_, metrics)) => {
+                let (api, metrics) = futures_util::future::join(self.server, metrics).await;
+                api.and(metrics)
+            }
+            None => self.server.await,
+        };
         worker.abort();
         result
     }

@@ -9,10 +9,11 @@ use crate::domain::ParseError;
 use crate::error::{AppError, FieldError};
 use crate::request::MAX_DEPTH;
 
-/// Parses JSON text: a syntax error is a 400; a value of the wrong shape, or text with control
-/// characters (NUL included, which PostgreSQL cannot store), is a 422 naming where.
+/// Parses JSON text: a syntax error or an object naming a member twice is a 400; a value of the
+/// wrong shape, or text with control characters (NUL included, which PostgreSQL cannot store),
+/// is a 422 naming where.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| {
+    let Strict(value) = serde_json::from_slice(body).map_err(|e| {
         AppError::bad_request(format!(
             "The body is not valid JSON: {}",
             describe_serde(&e)
@@ -25,6 +26,76 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
         )));
     }
     from_value(value)
+}
+
+/// A JSON value read strictly: an object that names a member twice is refused, where
+/// `serde_json::Value` would silently keep the last (and another reader, the first).
+struct Strict(serde_json::Value);
+
+impl<'de> serde::Deserialize<'de> for Strict {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(StrictVisitor).map(Strict)
+    }
+}
+
+struct StrictVisitor;
+
+impl<'de> serde::de::Visitor<'de> for StrictVisitor {
+    type Value = serde_json::Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+        Ok(v.into())
+    }
+
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(serde_json::Value::Null)
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut items = Vec::new();
+        while let Some(Strict(item)) = seq.next_element()? {
+            items.push(item);
+        }
+        Ok(serde_json::Value::Array(items))
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut fields = serde_json::Map::new();
+        while let Some(name) = map.next_key::<String>()? {
+            if fields.contains_key(&name) {
+                return Err(serde::de::Error::custom(format!(
+                    "the member {name:?} is named twice in one object"
+                )));
+            }
+            let Strict(value) = map.next_value()?;
+            fields.insert(name, value);
+        }
+        Ok(serde_json::Value::Object(fields))
+    }
 }
 
 /// How deeply arrays and objects nest in `value` (a scalar is 0).
@@ -393,6 +464,22 @@ mod tests {
         );
         assert_eq!(status, 422);
         assert!(detail.contains("extra"), "{detail}");
+    }
+
+    #[test]
+    fn a_member_named_twice_is_refused_wherever_it_is() {
+        for body in [
+            &br#"{"title":"a","title":"b"}"#[..],
+            br#"{"items":[{"n":1,"n":2}]}"#,
+            br#"[{"a":{"b":1,"b":1}}]"#,
+        ] {
+            let (status, detail) =
+                status_and_detail(parse_json::<serde_json::Value>(body).unwrap_err());
+            assert_eq!(status, 400);
+            assert!(detail.contains("named twice"), "{detail}");
+        }
+        let same_name_elsewhere = br#"{"a":{"n":1},"b":{"n":2},"n":[1.5,-2,true,null]}"#;
+        assert!(parse_json::<serde_json::Value>(same_name_elsewhere).is_ok());
     }
 
     #[test]

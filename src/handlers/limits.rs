@@ -15,7 +15,8 @@ use crate::services::rate_limit::retry_after_seconds;
 
 const FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 
-/// Paths that infrastructure polls and that must answer even to a client over its budget.
+/// Paths that infrastructure polls and that must answer even to a client over its budget: GET
+/// (and HEAD, which arrives here as GET) only.
 const UNLIMITED: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
 
 /// The address a request's budgets are kept under.
@@ -35,7 +36,8 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     if let Some(state) = request.app_data::<web::Data<AppState>>()
         && let Some(limiter) = &state.limits.per_address
-        && !UNLIMITED.contains(&request.path())
+        && !(UNLIMITED.contains(&request.path())
+            && request.method() == actix_web::http::Method::GET)
     {
         let address = client_address(state, request.request());
         if let Err(wait) = limiter.check(&address, Instant::now()) {

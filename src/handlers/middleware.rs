@@ -80,6 +80,38 @@ fn protocol_error(request: &ServiceRequest) -> Option<AppError> {
     })
 }
 
+/// One client connection: whether a request on it asked to close it, and a handle on its socket
+/// to close it with. A request pipelined behind one that asked to close (`Connection: close`, or
+/// HTTP/1.0) must not be served (RFC 9112 §9.6), but actix would serve it: so it is not passed
+/// on, and the socket is shut once the answer before it has gone out.
+pub struct ClientConnection {
+    closing: std::cell::Cell<bool>,
+    socket: Option<std::os::fd::OwnedFd>,
+}
+
+/// Registers each new connection (`HttpServer::on_connect`).
+pub fn on_connect(connection: &dyn std::any::Any, data: &mut actix_web::dev::Extensions) {
+    use std::os::fd::AsFd;
+    let socket = connection
+        .downcast_ref::<actix_web::rt::net::TcpStream>()
+        .and_then(|tcp| tcp.as_fd().try_clone_to_owned().ok());
+    data.insert(ClientConnection {
+        closing: std::cell::Cell::new(false),
+        socket,
+    });
+}
+
+/// Ends a connection on which a request asked to close: after a moment, for the answer before
+/// to leave, its socket is shut both ways, so nothing more is read or answered.
+async fn end_connection(connection: &ClientConnection) {
+    actix_web::rt::time::sleep(std::time::Duration::from_millis(20)).await;
+    if let Some(socket) = &connection.socket
+        && let Ok(socket) = socket.try_clone()
+    {
+        let _ = std::net::TcpStream::from(socket).shutdown(std::net::Shutdown::Both);
+    }
+}
+
 /// Whether the client asked to close the connection after this answer (`Connection: close`, or
 /// HTTP/1.0 without `keep-alive`).
 fn wants_close(request: &ServiceRequest) -> bool {
@@ -195,6 +227,18 @@ pub async fn requests(
     let span = tracing::info_span!("request", request_id = %context.id);
     let authenticated = request.headers().contains_key(header::AUTHORIZATION);
     let close = wants_close(&request);
+    if let Some(connection) = request.conn_data::<ClientConnection>() {
+        if connection.closing.get() {
+            // Pipelined behind a request that asked to close: never served.
+            end_connection(connection).await;
+            tracing::debug!(parent: &span, "a request after Connection: close was not served");
+            return Ok(problem(
+                request,
+                AppError::bad_request("This connection was closed by an earlier request."),
+            ));
+        }
+        connection.closing.set(close);
+    }
     // HEAD is GET without the body: the route answers as it would a GET, and the connection
     // (which saw HEAD on the wire) sends the head alone.
     if request.method() == Method::HEAD {

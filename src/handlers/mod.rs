@@ -175,6 +175,8 @@ impl RouteTable {
                     .collect();
                 let methods = [
                     ("GET", item.get.is_some()),
+                    // Every GET route answers HEAD (see `middleware::requests`).
+                    ("HEAD", item.get.is_some()),
                     ("POST", item.post.is_some()),
                     ("PUT", item.put.is_some()),
                     ("PATCH", item.patch.is_some()),
@@ -192,7 +194,11 @@ impl RouteTable {
 
     /// The methods allowed on `path`, or `None` when no documented route matches it.
     pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
-        let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+        // A path is matched as written: a trailing or doubled slash names no route.
+        let parts: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return None;
+        }
         let mut allowed: Vec<String> = Vec::new();
         let mut matched = false;
         for (segments, methods) in &self.routes {

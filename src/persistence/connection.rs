@@ -114,6 +114,26 @@ pub enum SqliteSynchronous {
     Normal,
 }
 
+/// Starts OpenSSL, which libpq uses for TLS, before libpq first does, and without OpenSSL's exit
+/// handler. That handler frees OpenSSL's locks at exit while another thread (a pool filling
+/// itself in the background) may still be inside a TLS handshake: the process then crashed with
+/// SIGSEGV after doing its work. With no handler, OpenSSL's memory is released with the process.
+/// Whoever opens a PostgreSQL connection without [`Manager`] (tests) calls this first.
+pub fn prepare_tls() {
+    openssl_sys::init();
+}
+
+/// Opens one connection, outside any pool, for a command that does one thing and exits: no
+/// thread of a pool is left connecting in the background when the process ends.
+pub fn connect_once(
+    url: &DatabaseUrl,
+    synchronous: SqliteSynchronous,
+) -> Result<DbConnection, String> {
+    Manager::new(url.clone(), synchronous)
+        .connect()
+        .map_err(|e| format!("cannot connect to {url}: {e}"))
+}
+
 /// Opens connections to the backend the URL names, with its session settings.
 #[derive(Clone)]
 pub struct Manager {
@@ -142,12 +162,7 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<DbConnection, r2d2::Error> {
         match &self.url {
             DatabaseUrl::Postgres(url) => {
-                // OpenSSL, which libpq uses for TLS, is initialised before libpq first does, and
-                // without its exit handler: that handler frees OpenSSL's locks while another
-                // thread (the pool filling itself in the background) may still be inside a TLS
-                // handshake, and the process then crashed at exit (SIGSEGV) after doing its work.
-                // With no handler, OpenSSL's memory is simply released with the process.
-                openssl_sys::init();
+                prepare_tls();
                 let mut conn =
                     diesel::PgConnection::establish(url).map_err(r2d2::Error::ConnectionError)?;
                 // Generic plans: every statement is prepared once per connection and is a keyset

@@ -76,6 +76,25 @@ pub fn migrate(conn: &mut DbConnection) -> Result<usize, String> {
     Ok(applied)
 }
 
+/// Whether the database holds InvestDesk's tables (its migrations ran at least once).
+pub fn is_initialised(conn: &mut DbConnection) -> diesel::QueryResult<bool> {
+    use diesel::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let query = match conn {
+        DbConnection::Sqlite(_) => {
+            "SELECT count(*) AS n FROM sqlite_master WHERE type = 'table' AND name = '__diesel_schema_migrations'"
+        }
+        DbConnection::Postgres(_) => {
+            "SELECT count(*) AS n FROM pg_tables WHERE tablename = '__diesel_schema_migrations'"
+        }
+    };
+    Ok(diesel::sql_query(query).get_result::<Found>(conn)?.n > 0)
+}
+
 impl Database {
     /// Opens a pool; fails when no connection can be made within the acquire timeout.
     pub fn open(url: DatabaseUrl, options: &PoolOptions) -> Result<Self, OpenError> {

@@ -80,6 +80,7 @@ pub fn issue(conn: &mut DbConnection, new: NewApiKey) -> Result<IssuedKey, AppEr
         revoked_at: None,
     };
     store::insert(conn, &row)?;
+    tracing::info!(key_id = %row.id, role = %row.role, "issued an API key");
     Ok(IssuedKey {
         key: row.into_domain()?,
         secret,

@@ -31,6 +31,8 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// The largest OC4IDS package an import takes, in bytes.
     pub import_limit: usize,
+    /// When writes were last tried for readiness, and whether they succeeded.
+    write_probe: parking_lot::Mutex<Option<(std::time::Instant, bool)>>,
 }
 
 impl AppState {
@@ -47,18 +49,46 @@ impl AppState {
             limits: rate_limit::RateLimits::off(),
             body_timeout: std::time::Duration::from_secs(10),
             import_limit: crate::request::IMPORT_LIMIT,
+            write_probe: parking_lot::Mutex::new(None),
         })
     }
 }
 
-/// Succeeds when the database answers a trivial query.
+/// How long one readiness write stands for the next probes.
+const WRITE_PROBE_VALID: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Succeeds when the database answers a query and takes a write. Storage that became read-only
+/// or full still answers reads, so a write is tried too: at most once a second, the probes in
+/// between taking its outcome.
 pub async fn check_ready(state: &AppState) -> Result<(), AppError> {
+    let unavailable = |e: diesel::result::Error| AppError::Unavailable(e.to_string());
     state
         .db
-        .run(|conn| {
-            crate::persistence::ping(conn).map_err(|e| AppError::Unavailable(e.to_string()))
-        })
-        .await
+        .run(move |conn| crate::persistence::ping(conn).map_err(unavailable))
+        .await?;
+    let recent = *state.write_probe.lock();
+    let ok = match recent {
+        Some((at, ok)) if at.elapsed() < WRITE_PROBE_VALID => ok,
+        _ => {
+            let written = state
+                .db
+                .write(move |conn| {
+                    let now = crate::persistence::now().to_string();
+                    settings::set(conn, settings::READINESS_PROBE, &now).map_err(unavailable)
+                })
+                .await;
+            if let Err(error) = &written {
+                tracing::warn!(%error, "the readiness probe could not write");
+            }
+            *state.write_probe.lock() = Some((std::time::Instant::now(), written.is_ok()));
+            written.is_ok()
+        }
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::Unavailable("the database takes no writes".into()))
+    }
 }
 
 /// Records one problem per missing reference, or passes.

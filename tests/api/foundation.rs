@@ -37,7 +37,7 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
         .to_str()
         .unwrap()
         .to_owned();
-    assert_eq!(allow, "GET, POST");
+    assert_eq!(allow, "GET, HEAD, POST");
     problem(response, 405).await;
     let response = app
         .send(
@@ -49,7 +49,7 @@ async fn a_wrong_method_is_a_405_problem_with_allow() {
         .await;
     assert_eq!(
         response.headers().get("allow").unwrap(),
-        "DELETE, GET, PATCH"
+        "DELETE, GET, HEAD, PATCH"
     );
     problem(response, 405).await;
 }

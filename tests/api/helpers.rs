@@ -1,5 +1,8 @@
 //! Spawning the server with a fresh database, and typed helpers for scenarios.
 
+use std::io::{Read, Write};
+use std::time::Duration;
+
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use investdesk::config::ServeSettings;
 use investdesk::domain::api_keys::NewApiKey;
@@ -23,9 +26,15 @@ pub enum TestDb {
 }
 
 impl TestDb {
+    /// A fresh database for one test.
+    pub fn create_for_test() -> Self {
+        Self::create()
+    }
+
     fn create() -> Self {
         match std::env::var("TEST_DATABASE_URL") {
             Ok(server) if !server.is_empty() => {
+                investdesk::persistence::connection::prepare_tls();
                 let name = format!("investdesk_test_{}", uuid::Uuid::now_v7().simple());
                 let mut conn = PgConnection::establish(&server).unwrap_or_else(|e| {
                     panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}")
@@ -434,4 +443,95 @@ pub async fn spawn_instance(db: &TestDb, adjust: impl FnOnce(&mut ServeSettings)
     let address = format!("http://127.0.0.1:{}", app.port());
     actix_web::rt::spawn(app.run_until_stopped());
     address
+}
+
+pub async fn keyed_post(
+    app: &TestApp,
+    path: &str,
+    authorization: &str,
+    key: &str,
+    body: &Value,
+) -> reqwest::Response {
+    app.client
+        .post(app.url(path))
+        .header("authorization", authorization)
+        .header("idempotency-key", key)
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn api_key_body(name: &str) -> Value {
+    json!({"name": name, "role": "officer"})
+}
+
+/// Every text the database holds, row by row: for PostgreSQL every row of every table but the
+/// webhooks' own (whose signing secrets must be there to sign), as JSON.
+pub fn rows_as_text(db: &TestDb, tables: &str) -> Vec<String> {
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        text: String,
+    }
+    on_database(db, |conn| {
+        use diesel::RunQueryDsl;
+        let query = match conn {
+            investdesk::persistence::DbConnection::Postgres(_) => {
+                format!("SELECT row_to_json(t)::text AS text FROM ({tables}) t")
+            }
+            investdesk::persistence::DbConnection::Sqlite(_) => format!(
+                "SELECT coalesce(request_hash, '') || response_body || coalesce(response_location, '') AS text FROM ({tables})"
+            ),
+        };
+        diesel::sql_query(query)
+            .load::<Row>(conn)
+            .unwrap()
+            .into_iter()
+            .map(|r| r.text)
+            .collect()
+    })
+}
+
+pub async fn spawn_app_with_private_webhooks() -> TestApp {
+    crate::helpers::spawn_app_with(|s| s.webhook_allow_private = true).await
+}
+
+/// The cursor key every instance signs with, read where the service keeps it.
+pub fn cursor_key(db: &TestDb) -> String {
+    on_database(db, |conn| {
+        investdesk::persistence::settings::get(conn, investdesk::persistence::settings::CURSOR_KEY)
+            .unwrap()
+            .unwrap()
+    })
+}
+
+pub fn urlencoding(text: &str) -> String {
+    url::form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// Sends raw bytes to the server and reads what comes back until it closes or `wait` passes
+/// (on a thread of its own: the server's workers answer while the test waits).
+pub async fn raw(app: &TestApp, request: &[u8], wait: Duration) -> (String, bool) {
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let request = request.to_vec();
+    actix_web::rt::task::spawn_blocking(move || raw_blocking(&address, &request, wait))
+        .await
+        .unwrap()
+}
+
+pub fn raw_blocking(address: &str, request: &[u8], wait: Duration) -> (String, bool) {
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    stream.set_read_timeout(Some(wait)).unwrap();
+    stream.write_all(request).unwrap();
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 8192];
+    let closed = loop {
+        match stream.read(&mut buffer) {
+            Ok(0) => break true,
+            Ok(n) => received.extend_from_slice(&buffer[..n]),
+            Err(_) => break false,
+        }
+    };
+    (String::from_utf8_lossy(&received).into_owned(), closed)
 }

@@ -6,7 +6,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{As, TestApp, spawn_app};
+use std::time::Duration;
+
+use crate::helpers::{As, TestApp, cursor_key, problem, raw, spawn_app, urlencoding};
 
 /// Text that must be refused (control characters) or stored exactly as sent.
 const TEXT: [&str; 20] = [
@@ -453,4 +455,88 @@ async fn bodies_that_are_not_utf8_or_not_json_are_refused() {
         .await
         .unwrap();
     assert_eq!(page["totalCount"], 0);
+}
+
+/// A cursor signed with the service's own key but holding what no page ends at (a NUL, a
+/// control character, an id of the wrong kind) is a 400 `invalid cursor`, never a 500.
+#[actix_web::test]
+async fn a_well_signed_cursor_with_a_nul_is_a_400() {
+    use investdesk::api::pagination::{CursorCodec, scope_of};
+    use investdesk::domain::page::Position;
+    let app = spawn_app().await;
+    let codec = CursorCodec::new(cursor_key(&app.db).as_bytes());
+    let mut tried = 0;
+    for (path, key, id) in [
+        ("/v1/parties", "", "pty_01jd8x3v5ffd2b6jq4w5k9h8z\0"),
+        ("/v1/parties", "a\0b", "pty_01jd8x3v5ffd2b6jq4w5k9h8zq"),
+        (
+            "/v1/opportunities",
+            "\u{1}",
+            "opp_01jd8x3v5ffd2b6jq4w5k9h8zq",
+        ),
+        ("/v1/opportunities", "", "pty_01jd8x3v5ffd2b6jq4w5k9h8zq"),
+        ("/v1/interests", "2026-01-01T00:00:00.000000", "int_\0"),
+    ] {
+        let query = if path == "/v1/opportunities" {
+            "sort=title"
+        } else {
+            ""
+        };
+        let scope = scope_of(path, query);
+        let cursor = codec.encode(
+            &scope,
+            &Position {
+                key: key.into(),
+                id: id.into(),
+            },
+        );
+        let url = format!("{path}?{query}&cursor={}", urlencoding(&cursor));
+        let body = problem(app.get(&url, app.officer()).await, 400).await;
+        assert_eq!(body["errors"][0]["detail"], "invalid cursor", "{url}");
+        tried += 1;
+    }
+    report!("forged, well-signed cursors tried: {tried}, answered 400: {tried}");
+}
+
+/// A JSON object naming a member twice is a 400 (readers disagree on which one counts), and a
+/// JSON array where an object belongs is a 422; neither writes anything.
+#[actix_web::test]
+async fn bodies_naming_a_member_twice_or_holding_an_array_are_refused() {
+    let app = spawn_app().await;
+    let key = app.officer.clone();
+    let post = |body: &str| {
+        format!(
+            "POST /v1/parties HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    };
+    let status = |text: &str| text.split(' ').nth(1).unwrap_or("").to_owned();
+    let mut refused = 0;
+    for (body, expected) in [
+        (
+            r#"{"name":"A","name":"B","kind":"company","country":"PK"}"#,
+            "400",
+        ),
+        (
+            r#"{"name":"A","kind":"company","country":"PK","identifier":{"id":"1","id":"2","scheme":"x"}}"#,
+            "400",
+        ),
+        ("[1,2]", "422"),
+        (r#"[{"name":"A","kind":"company","country":"PK"}]"#, "422"),
+    ] {
+        let (answer, _) = raw(&app, post(body).as_bytes(), Duration::from_secs(5)).await;
+        assert_eq!(status(&answer), expected, "{body}: {answer}");
+        assert!(answer.contains("application/problem+json"), "{answer}");
+        refused += 1;
+    }
+    let page: Value = app
+        .get("/v1/parties?includeTotal=true", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["totalCount"], 0);
+    report!(
+        "hostile: {refused} bodies with a member named twice or an array for an object refused, 0 written"
+    );
 }

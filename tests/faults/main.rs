@@ -11,6 +11,7 @@ macro_rules! report {
     }};
 }
 
+mod security;
 mod support;
 
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -41,6 +42,7 @@ fn shared_postgres() -> Option<String> {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable".into());
+    investdesk::persistence::connection::prepare_tls();
     match PgConnection::establish(&server) {
         Ok(_) => Some(server),
         Err(e) if in_ci() => panic!("PostgreSQL is required in CI: {e}"),

@@ -7,7 +7,7 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::World;
-use crate::helpers::As;
+use crate::helpers::{As, problem, spawn_app};
 
 /// For each templated path: the object B may not see or change, and the body a write sends
 /// (a valid one, so only authorisation can refuse it).
@@ -139,4 +139,40 @@ async fn no_caller_reaches_an_object_that_is_not_theirs_on_any_route_with_an_id(
     report!(
         "owasp API1: {routes} routes with an id, {tried} cross-owner and anonymous requests, 0 reached another's object, 0 rows changed"
     );
+}
+
+/// An archived opportunity stays readable to the parties with an interest in it: an interest
+/// never points at a 404.
+#[actix_web::test]
+async fn an_archived_opportunity_stays_readable_to_the_parties_with_interests() {
+    let app = spawn_app().await;
+    let (authority, focal) = app.authority_and_focal_person().await;
+    let opportunity = app.published(&app.m6(&authority, &focal)).await;
+    let (investor, _) = app.investor("Government of Azerbaijan", "AZ").await;
+    let (stranger, _) = app.investor("Other Fund", "AE").await;
+    let interest = app
+        .post(
+            &format!("/v1/opportunities/{opportunity}/interests"),
+            As::Key(&investor),
+            &json!({"engagementModel": "g2g"}),
+        )
+        .await;
+    assert_eq!(interest.status(), 201);
+    let archived = app
+        .patch(
+            &format!("/v1/opportunities/{opportunity}"),
+            app.officer(),
+            &json!({"listingStatus": "archived"}),
+        )
+        .await;
+    assert_eq!(archived.status(), 200);
+    let path = format!("/v1/opportunities/{opportunity}");
+    let seen = app.get(&path, As::Key(&investor)).await;
+    assert_eq!(seen.status(), 200);
+    assert_eq!(
+        seen.json::<Value>().await.unwrap()["listingStatus"],
+        "archived"
+    );
+    problem(app.get(&path, As::Key(&stranger)).await, 404).await;
+    problem(app.get(&path, As::Anonymous).await, 404).await;
 }

@@ -6,7 +6,9 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{As, problem, spawn_app};
+use std::collections::HashSet;
+
+use crate::helpers::{As, api_key_body, issue_key, keyed_post, problem, spawn_app};
 
 #[actix_web::test]
 async fn every_operation_that_needs_a_key_refuses_a_call_without_one() {
@@ -129,4 +131,83 @@ async fn a_key_anywhere_but_the_authorization_header_is_not_accepted() {
             .unwrap();
         problem(response, 401).await;
     }
+}
+
+/// A revoked key gets the same 401 as any bad key, even for a request whose answer is kept:
+/// nothing of the replay, least of all the key it once created, reaches it.
+#[actix_web::test]
+async fn a_revoked_key_cannot_replay_what_it_created() {
+    let app = spawn_app().await;
+    let admin = issue_key(&app.db, investdesk::domain::codes::Role::Admin, None);
+    let bearer = format!("Bearer {admin}");
+    let first = keyed_post(&app, "/v1/api-keys", &bearer, "one", &api_key_body("ops")).await;
+    assert_eq!(first.status(), 201);
+    let first: Value = first.json().await.unwrap();
+    let created = first["key"].as_str().unwrap().to_owned();
+    // Replayed while the admin key is live: the details, never the secret.
+    let replay = keyed_post(&app, "/v1/api-keys", &bearer, "one", &api_key_body("ops")).await;
+    assert_eq!(replay.status(), 201);
+    assert_eq!(replay.headers()["idempotent-replayed"], "true");
+    let replay: Value = replay.json().await.unwrap();
+    assert_eq!(replay["id"], first["id"]);
+    assert!(replay.get("key").is_none(), "{replay}");
+    assert!(
+        replay["keyWithheld"]
+            .as_str()
+            .is_some_and(|w| !w.is_empty())
+    );
+    assert!(!replay.to_string().contains(&created));
+    // Revoked by another admin, the key replays nothing.
+    let id = app
+        .get("/v1/api-keys?limit=100", app.admin())
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| admin.starts_with(k["hint"].as_str().unwrap()))
+        .map(|k| k["id"].as_str().unwrap().to_owned())
+        .unwrap();
+    let revoked = app.delete(&format!("/v1/api-keys/{id}"), app.admin()).await;
+    assert_eq!(revoked.status(), 204);
+    let refused = keyed_post(&app, "/v1/api-keys", &bearer, "one", &api_key_body("ops")).await;
+    let body = problem(refused, 401).await;
+    assert!(!body.to_string().contains(&created));
+    assert!(!body.to_string().contains(first["id"].as_str().unwrap()));
+}
+
+/// `bearer x`, `Bearer  x` and `Bearer x` are one key: one idempotency scope.
+#[actix_web::test]
+async fn one_key_however_spelled_is_one_idempotency_scope() {
+    let app = spawn_app().await;
+    let body = json!({"name": "Scope Holdings", "kind": "company", "country": "AZ"});
+    let mut ids = HashSet::new();
+    for (i, spelling) in [
+        format!("Bearer {}", app.officer),
+        format!("bearer {}", app.officer),
+        format!("Bearer  {}", app.officer),
+        format!("BEARER {}", app.officer),
+    ]
+    .iter()
+    .enumerate()
+    {
+        let answer = keyed_post(&app, "/v1/parties", spelling, "same", &body).await;
+        assert_eq!(answer.status(), 201, "{spelling:?}");
+        assert_eq!(
+            answer.headers().get("idempotent-replayed").is_some(),
+            i > 0,
+            "{spelling:?}"
+        );
+        ids.insert(answer.json::<Value>().await.unwrap()["id"].to_string());
+    }
+    assert_eq!(ids.len(), 1, "{ids:?}");
+    let page: Value = app
+        .get("/v1/parties?includeTotal=true", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["totalCount"], 1);
 }

@@ -6,7 +6,10 @@ use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{CANARY, World, properties};
-use crate::helpers::{As, pointers, problem};
+use crate::helpers::{
+    As, TestDb, api_key_body, keyed_post, pointers, problem, rows_as_text,
+    spawn_app_with_private_webhooks,
+};
 
 #[actix_web::test]
 async fn read_only_and_unknown_properties_are_refused_on_every_create_and_patch() {
@@ -188,4 +191,106 @@ async fn no_response_to_an_investor_or_the_public_carries_officer_only_propertie
     report!(
         "owasp API3: {read} reads as the owning investor and as the public, 0 carried officer-only properties"
     );
+}
+
+/// No secret a client was shown is kept for replays, and an API key's secret is nowhere in the
+/// database at all (the SQLite file and its WAL are searched byte by byte).
+#[actix_web::test]
+async fn no_secret_is_kept_for_replays_or_anywhere_else() {
+    let app = spawn_app_with_private_webhooks().await;
+    let bearer = format!("Bearer {}", app.admin);
+    let mut keys = Vec::new();
+    let mut webhook_secrets = Vec::new();
+    for i in 0..3 {
+        for _ in 0..2 {
+            let answer = keyed_post(
+                &app,
+                "/v1/api-keys",
+                &bearer,
+                &format!("key-{i}"),
+                &api_key_body(&format!("k{i}")),
+            )
+            .await;
+            assert_eq!(answer.status(), 201);
+            if let Some(key) = answer.json::<Value>().await.unwrap()["key"].as_str() {
+                keys.push(key.to_owned());
+            }
+        }
+    }
+    assert_eq!(keys.len(), 3, "each key shown once");
+    let hook = json!({"url": "http://127.0.0.1:9/hook", "eventTypes": []});
+    for i in 0..2 {
+        let mut id = None;
+        for _ in 0..2 {
+            let answer =
+                keyed_post(&app, "/v1/webhooks", &bearer, &format!("hook-{i}"), &hook).await;
+            assert_eq!(answer.status(), 201);
+            let body: Value = answer.json().await.unwrap();
+            id = body["id"].as_str().map(str::to_owned);
+            if let Some(secret) = body["secret"].as_str() {
+                webhook_secrets.push(secret.to_owned());
+            }
+        }
+        let id = id.unwrap();
+        for _ in 0..2 {
+            let answer = app
+                .client
+                .post(app.url(&format!("/v1/webhooks/{id}/rotate-secret")))
+                .header("authorization", &bearer)
+                .header("idempotency-key", format!("rotate-{i}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(answer.status(), 200);
+            let body: Value = answer.json().await.unwrap();
+            match body["secret"].as_str() {
+                Some(secret) => webhook_secrets.push(secret.to_owned()),
+                None => assert!(body["secretWithheld"].is_string(), "{body}"),
+            }
+        }
+    }
+    assert_eq!(webhook_secrets.len(), 4, "each secret shown once");
+    let shown: Vec<&String> = keys.iter().chain(&webhook_secrets).collect();
+    // The answers kept for replays, on either backend.
+    let kept = rows_as_text(&app.db, "SELECT * FROM idempotency_records");
+    assert_eq!(kept.len(), 7, "3 keys, 2 subscriptions, 2 rotations");
+    let mut hits = 0;
+    for text in &kept {
+        hits += shown.iter().filter(|s| text.contains(s.as_str())).count();
+    }
+    let mut files_searched = 0;
+    match &app.db {
+        TestDb::Sqlite { path, .. } => {
+            for file in [path.clone(), format!("{path}-wal")] {
+                let bytes = std::fs::read(&file).unwrap_or_default();
+                files_searched += usize::from(!bytes.is_empty());
+                for key in &keys {
+                    hits += bytes
+                        .windows(key.len())
+                        .filter(|w| *w == key.as_bytes())
+                        .count();
+                }
+            }
+        }
+        TestDb::Postgres { .. } => {
+            let tables: Vec<String> = rows_as_text(
+                &app.db,
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'webhooks'",
+            );
+            for table in tables {
+                let table: Value = serde_json::from_str(&table).unwrap();
+                let name = table["tablename"].as_str().unwrap();
+                for row in rows_as_text(&app.db, &format!("SELECT * FROM {name}")) {
+                    hits += shown.iter().filter(|s| row.contains(s.as_str())).count();
+                }
+                files_searched += 1;
+            }
+        }
+    }
+    report!(
+        "secrets shown: {}, answers kept for replay: {}, files or tables searched: {files_searched}, secrets found at rest: {hits}",
+        shown.len(),
+        kept.len()
+    );
+    assert_eq!(hits, 0);
 }

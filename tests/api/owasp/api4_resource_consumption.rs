@@ -201,3 +201,29 @@ async fn bodies_nesting_pages_and_imports_are_capped() {
     .await;
     assert_eq!(pointers(&answer), ["/projects"]);
 }
+
+/// A 60 KB query of empty parameters gets a short answer: the problem lists at most 50 of them,
+/// each named at most 200 characters long.
+#[actix_web::test]
+async fn a_huge_query_gets_a_short_answer() {
+    let app = spawn_app().await;
+    let query: String = (0..6000).map(|i| format!("param{i}=&")).collect();
+    let answer = app
+        .get(&format!("/v1/parties?{query}"), app.officer())
+        .await;
+    let body = problem(answer, 400).await;
+    let text = body.to_string();
+    report!(
+        "owasp API4: a {} byte query of empty parameters: a {} byte answer listing {} of them",
+        query.len(),
+        text.len(),
+        body["errors"].as_array().unwrap().len()
+    );
+    assert!(text.len() < 16_000, "{} bytes", text.len());
+    assert_eq!(body["errors"].as_array().unwrap().len(), 50);
+    let long = format!("/v1/parties?{}=1", "x".repeat(50_000));
+    let text = problem(app.get(&long, app.officer()).await, 400)
+        .await
+        .to_string();
+    assert!(text.len() < 4_000, "{} bytes", text.len());
+}

@@ -5,7 +5,9 @@
 use serde_json::{Value, json};
 
 use super::World;
-use crate::helpers::{As, problem};
+use futures_util::future::join_all;
+
+use crate::helpers::{As, problem, spawn_app};
 
 #[actix_web::test]
 async fn investors_cannot_push_the_pipeline_or_speak_for_others() {
@@ -111,4 +113,106 @@ async fn investors_cannot_push_the_pipeline_or_speak_for_others() {
     report!(
         "owasp API6: {refused} attempts to push the pipeline or act for another party refused, 0 changes"
     );
+}
+
+/// Changes without `If-Match` that arrive together all apply, one after the other, on both
+/// backends: 412 answers only a stale `If-Match`.
+#[actix_web::test]
+async fn concurrent_changes_without_if_match_never_get_412() {
+    let app = spawn_app().await;
+    let party = app
+        .create_party("Concurrent Holdings", "company", "AZ")
+        .await;
+    let path = format!("/v1/parties/{party}");
+    let bodies: Vec<Value> = (0..30)
+        .map(|i| json!({"website": format!("https://example.org/{i}")}))
+        .collect();
+    let patches = bodies
+        .iter()
+        .map(|body| app.patch(&path, app.officer(), body));
+    let statuses: Vec<u16> = join_all(patches)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(statuses.iter().all(|s| *s == 200), "{statuses:?}");
+    let stored: Value = app
+        .get(&format!("/v1/parties/{party}"), app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(stored["version"], 31, "every change applied once");
+    // Transitions together: each is applied or refused as illegal from where the last left it.
+    let (authority, focal) = app.authority_and_focal_person().await;
+    let opportunity = app.published(&app.m6(&authority, &focal)).await;
+    let mut moved = 0;
+    let mut illegal = 0;
+    for round in 0..5 {
+        let investor = app
+            .create_party(&format!("Investor {round}"), "company", "TR")
+            .await;
+        let interest = app
+            .create(
+                &format!("/v1/opportunities/{opportunity}/interests"),
+                &json!({"partyId": investor, "engagementModel": "g2g"}),
+            )
+            .await["id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let path = format!("/v1/interests/{interest}/transitions");
+        let bodies = ["screening", "engaged", "dueDiligence", "onHold", "rejected"]
+            .map(|to| json!({"to": to, "reason": "concurrent"}));
+        let moves = bodies
+            .iter()
+            .map(|body| app.post(&path, app.officer(), body));
+        for answer in join_all(moves).await {
+            match answer.status().as_u16() {
+                200 => moved += 1,
+                409 => illegal += 1,
+                other => panic!("a transition without If-Match answered {other}"),
+            }
+        }
+    }
+    report!(
+        "concurrent PATCHes: 30, all 200; concurrent transitions: {moved} applied, {illegal} illegal (409), 0 412"
+    );
+    assert!(moved >= 5);
+}
+
+/// Parties and people an import creates are announced like any other write.
+#[actix_web::test]
+async fn an_import_announces_the_parties_and_people_it_creates() {
+    let app = spawn_app().await;
+    let package = json!({
+        "version": "0.9",
+        "uri": "https://example.org/package.json",
+        "publishedDate": "2026-11-27T00:00:00Z",
+        "projects": [{
+            "id": "oc4ids-xxxxxx-import-1",
+            "title": "Gwadar coastal road (test)",
+            "description": "A coastal road, imported to see the parties it names announced.",
+            "status": "preparation",
+            "sector": ["transport.road"],
+            "parties": [
+                {"id": "authority-1", "name": "Coastal Roads Authority (test)", "roles": ["publicAuthority"], "address": {"countryName": "Pakistan"}},
+            ],
+            "publicAuthority": {"id": "authority-1", "name": "Coastal Roads Authority (test)"},
+            "investdesk": {"engagementModels": ["ppp"], "hostCountry": "PK"}
+        }]
+    });
+    let imported = app
+        .post("/v1/imports/oc4ids", app.officer(), &package)
+        .await;
+    assert_eq!(imported.status(), 200);
+    let report: Value = imported.json().await.unwrap();
+    assert_eq!(report["created"], 1, "{report}");
+    let feed: Value = app
+        .get("/v1/events?type=party.created&limit=100", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feed["items"].as_array().unwrap().len(), 1, "{feed}");
 }

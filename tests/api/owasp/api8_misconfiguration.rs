@@ -3,9 +3,12 @@
 //! or versions in what the service says.
 
 use reqwest::{Method, Response};
-use serde_json::json;
+use std::time::Duration;
 
-use crate::helpers::{As, spawn_app, spawn_app_with};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{As, TestDb, problem, raw, spawn_app, spawn_app_with};
 
 const ALLOWED: &str = "https://catalogue.example.org";
 
@@ -197,4 +200,174 @@ async fn only_documented_methods_are_served() {
         }
     }
     report!("owasp API8: {refused} undocumented methods refused with 405 and Allow");
+}
+
+/// What HTTP leaves ambiguous is refused, and a connection asked to close ends after its
+/// answer, even with another request already sent behind it.
+#[actix_web::test]
+async fn the_protocols_edges_are_answered_plainly() {
+    let app = spawn_app().await;
+    let key = app.officer.clone();
+    let body = r#"{"name":"A","kind":"company","country":"PK"}"#;
+    let status = |text: &str| text.split(' ').nth(1).unwrap_or("").to_owned();
+    for extra in [
+        format!("Authorization: Bearer {key}\r\n"),
+        "Content-Type: application/json\r\n".to_owned(),
+        "Idempotency-Key: a\r\nIdempotency-Key: b\r\n".to_owned(),
+    ] {
+        let request = format!(
+            "POST /v1/parties HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {key}\r\nContent-Type: application/json\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let (answer, _) = raw(&app, request.as_bytes(), Duration::from_secs(5)).await;
+        assert_eq!(status(&answer), "400", "{answer}");
+        assert!(answer.contains("application/problem+json"), "{answer}");
+    }
+    let page: Value = app
+        .get("/v1/parties?includeTotal=true", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(page["totalCount"], 0, "nothing of those was written");
+    let mut closed_after_one = 0;
+    for request in [
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n",
+        "GET /healthz HTTP/1.0\r\n\r\nGET /healthz HTTP/1.0\r\n\r\n",
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: keep-alive, close\r\n\r\nPOST /v1/parties HTTP/1.1\r\nHost: x\r\n\r\n",
+    ] {
+        let (answer, closed) = raw(&app, request.as_bytes(), Duration::from_secs(3)).await;
+        assert!(closed, "the connection stayed open: {answer}");
+        assert_eq!(answer.matches("HTTP/1.").count(), 1, "{answer}");
+        closed_after_one += 1;
+    }
+    // A trailing or doubled slash names no route.
+    for path in ["/v1/parties/", "//v1/parties", "/v1//parties", "/healthz/"] {
+        let body = problem(app.get(path, app.officer()).await, 404).await;
+        assert_eq!(body["code"], "routeNotFound", "{path}");
+    }
+    report!(
+        "owasp API8: 3 repeated headers refused 400; {closed_after_one} connections asked to close ended after one answer; 4 odd slashes 404"
+    );
+}
+
+/// HEAD answers every documented GET route with the GET's status and headers, and no body.
+#[actix_web::test]
+async fn head_answers_every_get_route_like_get_without_the_body() {
+    let app = spawn_app().await;
+    let party = app.create_party("Head Holdings", "company", "AZ").await;
+    let document: Value = app
+        .get("/openapi.json", As::Anonymous)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut tried = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        if item.get("get").is_none() {
+            continue;
+        }
+        let concrete = path
+            .replace("/parties/{id}", &format!("/parties/{party}"))
+            .replace("{id}", "opp_01jd8x3v5ffd2b6jq4w5k9h8zq")
+            .replace("{name}", "projectSector");
+        let get = app.send(Method::GET, &concrete, app.officer(), None).await;
+        let head = app.send(Method::HEAD, &concrete, app.officer(), None).await;
+        assert_eq!(head.status(), get.status(), "{concrete}");
+        for name in [
+            "content-type",
+            "etag",
+            "link",
+            "cache-control",
+            "allow",
+            "content-length",
+        ] {
+            // Metrics change between two scrapes; streams have no length.
+            if name == "content-length"
+                && (concrete == "/metrics" || get.headers().get("transfer-encoding").is_some())
+            {
+                continue;
+            }
+            assert_eq!(
+                head.headers().get(name),
+                get.headers().get(name),
+                "{concrete}: {name}"
+            );
+        }
+        assert!(head.bytes().await.unwrap().is_empty(), "{concrete}");
+        tried += 1;
+    }
+    report!("GET routes answered by HEAD alike: {tried}");
+    assert!(tried > 20);
+    let allow = app
+        .send(Method::HEAD, "/v1/imports/oc4ids", app.officer(), None)
+        .await;
+    assert_eq!(allow.status(), 405);
+}
+
+/// `/metrics` on a listener of its own leaves the API's listener without it; a token keeps it
+/// from whoever lacks the token.
+#[actix_web::test]
+async fn metrics_can_have_their_own_listener_and_a_token() {
+    let token = "a-metrics-token-0123456789";
+    let db = TestDb::create_for_test();
+    let mut settings = investdesk::config::ServeSettings::new(db.url(), "127.0.0.1:0");
+    settings.metrics_listen = Some("127.0.0.1:0".into());
+    settings.metrics_token = Some(investdesk::config::MetricsToken::parse(token).unwrap());
+    settings.limits = settings.limits.clone().unlimited();
+    let app = investdesk::startup::Application::build(settings).unwrap();
+    let (api, metrics) = (app.port(), app.metrics_port().unwrap());
+    actix_web::rt::spawn(app.run_until_stopped());
+    let client = reqwest::Client::new();
+    let get = |port: u16, token: Option<&str>| {
+        let mut request = client.get(format!("http://127.0.0.1:{port}/metrics"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        request.send()
+    };
+    assert_eq!(get(api, Some(token)).await.unwrap().status(), 404);
+    assert_eq!(get(metrics, None).await.unwrap().status(), 401);
+    assert_eq!(
+        get(metrics, Some("not-the-token-at-all"))
+            .await
+            .unwrap()
+            .status(),
+        401
+    );
+    let scraped = get(metrics, Some(token)).await.unwrap();
+    assert_eq!(scraped.status(), 200);
+    assert!(
+        scraped
+            .text()
+            .await
+            .unwrap()
+            .contains("http_requests_total")
+    );
+}
+
+/// Only GET (and HEAD) on the probe paths skips the per-address limit: a POST to `/healthz` is
+/// counted like any other request.
+#[actix_web::test]
+async fn only_reads_of_the_probes_skip_the_rate_limit() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.limits.rate_limit_per_address = 1;
+        s.limits.rate_limit_address_burst = 2;
+    })
+    .await;
+    let mut limited = 0;
+    for _ in 0..10 {
+        let status = app
+            .client
+            .post(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status();
+        limited += usize::from(status == StatusCode::TOO_MANY_REQUESTS);
+    }
+    assert!(limited >= 7, "{limited} of 10 POSTs limited");
+    for _ in 0..20 {
+        assert_eq!(app.get("/healthz", As::Anonymous).await.status(), 200);
+    }
 }
