@@ -8,7 +8,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
 use super::connection::{Backend, DatabaseUrl, Manager, PoolOptions};
 use super::transaction::write_transaction;
-use super::writer::{WriteJob, checkpoints, write_batches};
+use super::writer::{Ran, WriteJob, checkpoints, write_batches};
 use super::{DbConnection, settings};
 
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
@@ -207,7 +207,8 @@ impl Database {
                 .unwrap_or_else(|_| Err(writer_failure("a write panicked", false).into())),
                 None => Err(writer_failure("the write could not start", true).into()),
             };
-            Box::new(move |committed: Result<(), String>| {
+            let unavailable = result.as_ref().is_err_and(Failure::lost_connection);
+            let reply = Box::new(move |committed: Result<(), String>| {
                 let _ = answer.send(match committed {
                     Ok(()) => result,
                     Err(message) if result.is_ok() => Err(E::from(DieselError::DatabaseError(
@@ -216,7 +217,8 @@ impl Database {
                     ))),
                     Err(_) => result,
                 });
-            })
+            });
+            Ran { reply, unavailable }
         });
         writer
             .send(job)

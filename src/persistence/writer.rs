@@ -15,8 +15,16 @@ use super::connection::Manager;
 /// A write handed to the group-commit writer: it runs the work on the writer's connection inside
 /// the batch's transaction (or, given no connection, fails it) and returns what to tell the
 /// caller once the batch's commit has succeeded or failed.
-pub(super) type WriteJob = Box<dyn FnOnce(Option<&mut DbConnection>) -> WriteReply + Send>;
+pub(super) type WriteJob = Box<dyn FnOnce(Option<&mut DbConnection>) -> Ran + Send>;
 type WriteReply = Box<dyn FnOnce(Result<(), String>) + Send>;
+
+/// What a write did: the answer to give once the batch's commit is known, and whether it failed
+/// for the database's sake (read-only or failing storage, a lock held too long), after which the
+/// connection is opened anew: SQLite opens a file it cannot write read-only and stays so.
+pub(super) struct Ran {
+    pub reply: WriteReply,
+    pub unavailable: bool,
+}
 
 /// The most writes one SQLite commit carries.
 const MAX_BATCH: usize = 64;
@@ -37,17 +45,10 @@ pub(super) fn write_batches(
     committed: std::sync::mpsc::SyncSender<()>,
     wal_pages: std::sync::Arc<std::sync::atomic::AtomicI32>,
 ) {
-    use std::sync::atomic::Ordering;
     let mut own: Option<DbConnection> = None;
     while let Ok(first) = jobs.recv() {
         let mut batch = vec![first];
         batch.extend(jobs.try_iter().take(MAX_BATCH - 1));
-        // A batch that cannot start fails each write, none having run.
-        let fail = |batch: Vec<WriteJob>, message: String| {
-            for job in batch {
-                job(None)(Err(message.clone()));
-            }
-        };
         let conn = match own.take().map_or_else(|| writer_connection(&manager), Ok) {
             Ok(conn) => own.insert(conn),
             Err(message) => {
@@ -56,20 +57,7 @@ pub(super) fn write_batches(
             }
         };
         let turn = SQLITE_WRITER.try_lock_for(SQLITE_WRITER_WAIT);
-        if turn.is_some() && wal_pages.load(Ordering::Relaxed) > RESTART_PAGES {
-            // Most pages are copied already; a failure leaves the WAL to grow until the next.
-            let _ = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)");
-            wal_pages.store(0, Ordering::Relaxed);
-        }
-        let began = match (&turn, &mut *conn) {
-            (Some(_), DbConnection::Sqlite(c)) => {
-                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
-                    .map_err(|e| e.to_string())
-            }
-            (None, _) => Err("database is locked".to_owned()),
-            (_, DbConnection::Postgres(_)) => Err("the group-commit writer is SQLite's".to_owned()),
-        };
-        if let Err(message) = began {
+        if let Err(message) = begin(conn, turn.is_some(), &wal_pages) {
             // A connection that could not begin is replaced; a turn that timed out was not its
             // fault.
             if turn.is_some() {
@@ -79,43 +67,19 @@ pub(super) fn write_batches(
             continue;
         }
         let mut replies = Vec::with_capacity(batch.len());
+        let mut reopen = false;
         for job in batch {
-            replies.push(job(Some(&mut *conn)));
+            let ran = job(Some(&mut *conn));
+            reopen |= ran.unavailable;
+            replies.push(ran.reply);
         }
-        let outcome = match &mut *conn {
-            DbConnection::Sqlite(c) => {
-                // Every write closed its savepoint; if one did not (a panic), nothing commits.
-                let depth = AnsiTransactionManager::transaction_manager_status_mut(c)
-                    .transaction_depth()
-                    .ok()
-                    .flatten()
-                    .map(|d| d.get());
-                let committed = if depth == Some(1) {
-                    AnsiTransactionManager::commit_transaction(c).map_err(|e| e.to_string())
-                } else {
-                    Err(format!("a write left the batch at depth {depth:?}"))
-                };
-                if committed.is_err() {
-                    while AnsiTransactionManager::transaction_manager_status_mut(c)
-                        .transaction_depth()
-                        .ok()
-                        .flatten()
-                        .is_some()
-                    {
-                        if AnsiTransactionManager::rollback_transaction(c).is_err() {
-                            break;
-                        }
-                    }
-                }
-                committed
-            }
-            DbConnection::Postgres(_) => Err("the group-commit writer is SQLite's".to_owned()),
-        };
+        let outcome = commit(conn);
         drop(turn);
-        if outcome.is_err() {
+        if outcome.is_err() || reopen {
             // Whatever went wrong, the next batch starts on a fresh connection.
             own = None;
-        } else {
+        }
+        if outcome.is_ok() {
             // One pending notice covers any number of commits.
             let _ = committed.try_send(());
         }
@@ -123,6 +87,65 @@ pub(super) fn write_batches(
             reply(outcome.clone());
         }
     }
+}
+
+/// Fails each write of a batch that could not start, none having run.
+fn fail(batch: Vec<WriteJob>, message: String) {
+    for job in batch {
+        (job(None).reply)(Err(message.clone()));
+    }
+}
+
+/// Begins a batch's transaction in this process's writer turn (`has_turn`), first starting the
+/// WAL over when it has grown past [`RESTART_PAGES`].
+fn begin(
+    conn: &mut DbConnection,
+    has_turn: bool,
+    wal_pages: &std::sync::atomic::AtomicI32,
+) -> Result<(), String> {
+    use std::sync::atomic::Ordering;
+    if !has_turn {
+        return Err("database is locked".to_owned());
+    }
+    if wal_pages.load(Ordering::Relaxed) > RESTART_PAGES {
+        // Most pages are copied already; a failure leaves the WAL to grow until the next.
+        let _ = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)");
+        wal_pages.store(0, Ordering::Relaxed);
+    }
+    match conn {
+        DbConnection::Sqlite(c) => {
+            AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+                .map_err(|e| e.to_string())
+        }
+        DbConnection::Postgres(_) => Err("the group-commit writer is SQLite's".to_owned()),
+    }
+}
+
+/// Commits a batch; on failure rolls back whatever is left open, so nothing of it stays.
+fn commit(conn: &mut DbConnection) -> Result<(), String> {
+    let DbConnection::Sqlite(c) = conn else {
+        return Err("the group-commit writer is SQLite's".to_owned());
+    };
+    let depth = |c: &mut diesel::SqliteConnection| {
+        AnsiTransactionManager::transaction_manager_status_mut(c)
+            .transaction_depth()
+            .ok()
+            .flatten()
+            .map(|d| d.get())
+    };
+    // Every write closed its savepoint; if one did not (a panic), nothing commits.
+    let committed = match depth(c) {
+        Some(1) => AnsiTransactionManager::commit_transaction(c).map_err(|e| e.to_string()),
+        other => Err(format!("a write left the batch at depth {other:?}")),
+    };
+    if committed.is_err() {
+        while depth(c).is_some() {
+            if AnsiTransactionManager::rollback_transaction(c).is_err() {
+                break;
+            }
+        }
+    }
+    committed
 }
 
 /// The group-commit writer's own connection, outside the pool: writes never wait for a

@@ -262,6 +262,9 @@ async fn a_read_only_database_is_a_503_until_the_storage_recovers() {
         }
         assert_eq!(answer.headers()["retry-after"], "2");
         refused += 1;
+        // Time for the writer to open its connection again meanwhile: SQLite then opens the
+        // file read-only, and that connection must not outlive the fault.
+        actix_web::rt::time::sleep(Duration::from_millis(200)).await;
     }
     let ready = client
         .get(service.url("/readyz"))
@@ -358,7 +361,8 @@ async fn commands_and_the_server_exit_cleanly_over_tls() {
             failed.push(status);
         }
     }
-    let answer = client
+    // A new client: the first one's idle connection may have outlived the keep-alive.
+    let answer = super::client()
         .get(service.url("/v1/parties"))
         .bearer_auth(&key)
         .send()
