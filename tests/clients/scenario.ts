@@ -40,6 +40,8 @@ const published = await asOfficer.PATCH("/v1/opportunities/{id}", { params: { pa
 if (must(published.data, "publish", published.error).listingStatus !== "published") throw new Error("not published");
 
 const key = must((await asAdmin.POST("/v1/api-keys", { body: { name: "azerbaijan", role: "investor", partyId: azerbaijan.id } })).data, "create key");
+// The first answer shows the key; a replay of the request would not.
+if (!key.key) throw new Error("the first answer to a key's creation shows the key");
 const asInvestor = as(key.key);
 const interest = must((await asInvestor.POST("/v1/opportunities/{id}/interests", { params: { path: { id: m6.id } }, body: { engagementModel: "g2g" } })).data, "express interest");
 for (const to of ["screening", "engaged"] as const) {
