@@ -9,7 +9,7 @@ use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
 use crate::error::{PROBLEM_JSON, Problem};
-use crate::handlers;
+use crate::{api, handlers};
 
 /// Top-level information; paths and schemas come from the registered handlers.
 #[derive(OpenApi)]
@@ -34,7 +34,20 @@ use crate::handlers;
         (name = "apiKeys", description = "API keys and roles (admin)"),
         (name = "operations", description = "Health and readiness"),
     ),
-    components(schemas(Problem)),
+    // Schemas only parameters refer to: utoipa registers those of bodies by itself.
+    components(schemas(
+        Problem,
+        api::api_keys::ApiKeySortField,
+        api::initiatives::InitiativeSortField,
+        api::interests::InterestSortField,
+        api::interests::TimelineSortField,
+        api::opportunities::OpportunitySortField,
+        api::parties::PartySortField,
+        api::people::PersonSortField,
+        api::webhooks::WebhookSortField,
+        api::webhooks::AttemptSortField,
+        api::events::EventType,
+    )),
     modifiers(&SecurityScheme_)
 )]
 struct ApiDoc;
@@ -370,196 +383,45 @@ fn response_views(document: &mut Document) {
     }
 }
 
-/// Documents what the code enforces on parameters the handlers declare as plain strings: the id
-/// kind of each `{id}` path segment, and each list's sort fields.
-fn parameter_constraints(document: &mut Document) {
+/// Every string query parameter refuses an empty value (`?updatedSince=` would otherwise read as
+/// absent; see `handlers::extract::Query`): a rule of the extractor, not of any one field, so it
+/// is stated once here rather than on each parameter (utoipa has no per-extractor hook).
+fn non_empty_query_strings(document: &mut Document) {
     use utoipa::openapi::path::ParameterIn;
-    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
-    for (path, item) in document.paths.paths.iter_mut() {
-        let prefix = crate::handlers::id_prefix_of(path);
-        let sorts = crate::handlers::sort_fields_of(path);
-        for operation in [
+    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
+    for item in document.paths.paths.values_mut() {
+        let operations = [
             &mut item.get,
             &mut item.post,
             &mut item.patch,
             &mut item.delete,
-        ]
-        .into_iter()
-        .flatten()
-        {
+        ];
+        for operation in operations.into_iter().flatten() {
             for parameter in operation.parameters.iter_mut().flatten() {
                 let RefOr::T(parameter) = parameter else {
                     continue;
                 };
-                let pattern = match (&parameter.parameter_in, parameter.name.as_str(), prefix) {
-                    (ParameterIn::Path, "id", Some(prefix)) => {
-                        Some(format!("^{prefix}_[0-9a-z]{{26}}$"))
-                    }
-                    _ => None,
-                };
-                if let Some(pattern) = pattern {
-                    parameter.schema = Some(RefOr::T(Schema::Object(
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .pattern(Some(pattern))
-                            .build(),
-                    )));
+                if !matches!(parameter.parameter_in, ParameterIn::Query) {
+                    continue;
                 }
-                // A query parameter sent empty is refused (it would read as absent).
-                if matches!(parameter.parameter_in, ParameterIn::Query) {
-                    let target = match parameter.schema.as_mut() {
-                        Some(RefOr::T(Schema::Array(array))) => match &mut array.items {
-                            utoipa::openapi::schema::ArrayItems::RefOrSchema(item) => {
-                                match item.as_mut() {
-                                    RefOr::T(Schema::Object(object)) => Some(object),
-                                    _ => None,
-                                }
-                            }
+                let target = match parameter.schema.as_mut() {
+                    Some(RefOr::T(Schema::Array(array))) => match &mut array.items {
+                        ArrayItems::RefOrSchema(item) => match item.as_mut() {
+                            RefOr::T(Schema::Object(object)) => Some(object),
                             _ => None,
                         },
-                        Some(RefOr::T(Schema::Object(object))) => Some(object),
-                        _ => None,
-                    };
-                    if let Some(object) = target
-                        && object.enum_values.is_none()
-                        && matches!(
-                            &object.schema_type,
-                            utoipa::openapi::schema::SchemaType::Type(Type::String)
-                        )
-                        && object.min_length.is_none()
-                    {
-                        object.min_length = Some(1);
-                    }
-                }
-                if parameter.name == "sort" && !sorts.is_empty() {
-                    let values: Vec<String> = sorts
-                        .iter()
-                        .flat_map(|s| [s.to_string(), format!("-{s}")])
-                        .collect();
-                    parameter.schema = Some(RefOr::T(Schema::Object(
-                        ObjectBuilder::new()
-                            .schema_type(Type::String)
-                            .enum_values(Some(values))
-                            .build(),
-                    )));
-                }
-            }
-        }
-    }
-}
-
-/// The id kind of each property that references another resource, by property name.
-fn reference_prefix(property: &str) -> Option<&'static str> {
-    use crate::domain::ids::*;
-    Some(match property {
-        "partyId" | "leadPartyId" | "publicAuthorityId" | "coInvestorIds" | "memberIds" => {
-            PartyId::PREFIX
-        }
-        "focalPersonId" | "contactPersonId" | "assigneeId" => PersonId::PREFIX,
-        "initiativeId" => InitiativeId::PREFIX,
-        "opportunityId" => OpportunityId::PREFIX,
-        _ => return None,
-    })
-}
-
-/// Documents what the code enforces on fields the DTOs declare as plain strings or pairs: the id
-/// kind of each reference, the event types a webhook may name, and `[longitude, latitude]`
-/// points of exactly two numbers. Every string and array a client sends is then bounded.
-fn field_constraints(document: &mut Document) {
-    use utoipa::openapi::schema::{ArrayItems, Object, Schema, SchemaType, Type};
-
-    fn item_object(items: &mut ArrayItems) -> Option<&mut Object> {
-        match items {
-            ArrayItems::RefOrSchema(item) => match item.as_mut() {
-                RefOr::T(Schema::Object(object)) => Some(object),
-                _ => None,
-            },
-            ArrayItems::False => None,
-        }
-    }
-
-    /// Constrains the property `name` (in a merge-patch schema, each branch of its `anyOf`).
-    fn constrain(name: &str, property: &mut Schema) {
-        let pattern = reference_prefix(name).map(|p| format!("^{p}_[0-9a-z]{{26}}$"));
-        match property {
-            Schema::Object(field)
-                if pattern.is_some()
-                    && !matches!(field.schema_type, SchemaType::Type(Type::Null)) =>
-            {
-                field.pattern = pattern
-            }
-            Schema::Array(list) => {
-                if let Some(field) = item_object(&mut list.items) {
-                    if pattern.is_some() {
-                        field.pattern = pattern;
-                    } else if name == "eventTypes" {
-                        field.enum_values = Some(
-                            crate::domain::events::EVENT_TYPES
-                                .iter()
-                                .map(|(t, _)| (*t).into())
-                                .collect(),
-                        );
-                    }
-                }
-                if let ArrayItems::RefOrSchema(item) = &mut list.items
-                    && let RefOr::T(Schema::Array(pair)) = item.as_mut()
-                    && pair.max_items.is_none()
+                        ArrayItems::False => None,
+                    },
+                    Some(RefOr::T(Schema::Object(object))) => Some(object),
+                    _ => None,
+                };
+                if let Some(object) = target
+                    && object.enum_values.is_none()
+                    && matches!(&object.schema_type, SchemaType::Type(Type::String))
+                    && object.min_length.is_none()
                 {
-                    pair.min_items = Some(2);
-                    pair.max_items = Some(2);
+                    object.min_length = Some(1);
                 }
-            }
-            Schema::AnyOf(any) => {
-                for branch in any.items.iter_mut() {
-                    if let RefOr::T(branch) = branch {
-                        constrain(name, branch);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn visit(schema: &mut Schema) {
-        match schema {
-            Schema::Object(object) => {
-                for (name, property) in object.properties.iter_mut() {
-                    let RefOr::T(property) = property else {
-                        continue;
-                    };
-                    constrain(name, property);
-                    visit(property);
-                }
-            }
-            Schema::Array(list) => {
-                if let ArrayItems::RefOrSchema(item) = &mut list.items
-                    && let RefOr::T(inner) = item.as_mut()
-                {
-                    visit(inner);
-                }
-            }
-            Schema::AllOf(all) => {
-                for part in all.items.iter_mut() {
-                    if let RefOr::T(part) = part {
-                        visit(part);
-                    }
-                }
-            }
-            Schema::AnyOf(any) => {
-                for part in any.items.iter_mut() {
-                    if let RefOr::T(part) = part {
-                        visit(part);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    if let Some(components) = document.components.as_mut() {
-        for schema in components.schemas.values_mut() {
-            if let RefOr::T(schema) = schema {
-                visit(schema);
             }
         }
     }
@@ -576,8 +438,7 @@ pub fn document() -> Document {
     add_problem_responses(&mut document);
     optional_patch_bodies(&mut document);
     response_views(&mut document);
-    parameter_constraints(&mut document);
-    field_constraints(&mut document);
+    non_empty_query_strings(&mut document);
     document
 }
 
@@ -586,4 +447,25 @@ pub fn document_json() -> String {
     let mut text = document().to_pretty_json().unwrap_or_default();
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every `$ref` of the document names a schema it defines.
+    #[test]
+    fn every_reference_resolves() {
+        let text = document_json();
+        let document: serde_json::Value = serde_json::from_str(&text).unwrap();
+        let defined = document["components"]["schemas"].as_object().unwrap();
+        let mut missing: Vec<&str> = text
+            .split("\"#/components/schemas/")
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .filter(|name| !defined.contains_key(*name))
+            .collect();
+        missing.dedup();
+        assert!(missing.is_empty(), "{missing:?}");
+    }
 }

@@ -25,7 +25,7 @@ pub struct CreateApiKeyRequest {
     #[schema(value_type = Role)]
     pub role: String,
     /// The party an investor key acts for; required for `investor`, refused otherwise.
-    #[schema(example = "pty_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = Option<crate::domain::ids::PartyId>, example = "pty_01jd8x3v5ffd2b6jq4w5k9h8zq")]
     pub party_id: Option<String>,
     /// When the key stops working (RFC 3339).
     pub expires_at: Option<DateTime<Utc>>,
@@ -62,11 +62,12 @@ impl CreateApiKeyRequest {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiKeyResponse {
-    #[schema(example = "key_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = crate::domain::ids::ApiKeyId)]
     pub id: String,
     pub name: String,
     pub role: Role,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::PartyId>)]
     pub party_id: Option<String>,
     /// The first characters of the key, to tell keys apart.
     #[schema(example = "idk_Ab3x")]
@@ -140,7 +141,7 @@ crate::page_type!(
 
 crate::list_query!(
     /// Paging of API keys (sort: `createdAt`).
-    ApiKeyListQuery {});
+    ApiKeyListQuery(ApiKeySortField) {});
 
 /// How lists of API keys are paged.
 pub const LIST: ListShape<()> = ListShape {
@@ -153,3 +154,7 @@ pub const LIST: ListShape<()> = ListShape {
 pub fn location(id: &ApiKeyId) -> String {
     format!("/v1/api-keys/{id}")
 }
+
+crate::sort_schema!(
+    /// How a list of API keys may be sorted.
+    ApiKeySortField, LIST);

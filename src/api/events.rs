@@ -12,11 +12,11 @@ use crate::error::{AppError, FieldError};
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventResponse {
-    #[schema(example = "evt_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = crate::domain::ids::EventId)]
     pub id: String,
     /// See `GET /v1/codelists/eventType`.
     #[serde(rename = "type")]
-    #[schema(example = "interest.stageChanged")]
+    #[schema(value_type = EventType)]
     pub kind: String,
     /// The id of the resource that changed.
     pub subject_id: String,
@@ -57,7 +57,7 @@ pub struct EventQuery {
     pub after: Option<String>,
     /// Only these event types (repeatable).
     #[serde(default, rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<Vec<EventType>>)]
     pub types: Vec<String>,
     /// Page size, 1 to 100 (default 20).
     #[param(minimum = 1, maximum = 100)]
@@ -87,5 +87,29 @@ impl EventQuery {
         let mut types = self.types.clone();
         types.sort();
         format!("{path}&type={}", types.join(","))
+    }
+}
+
+/// An event type the service emits (`GET /v1/codelists/eventType` has their titles).
+pub struct EventType;
+
+impl utoipa::PartialSchema for EventType {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some("An event type the service emits."))
+            .enum_values(Some(
+                crate::domain::events::EVENT_TYPES
+                    .iter()
+                    .map(|(kind, _)| *kind),
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for EventType {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("EventType")
     }
 }

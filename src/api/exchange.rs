@@ -35,6 +35,7 @@ pub struct ImportResult {
     /// `created`, `updated`, `unchanged` or `rejected`.
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::OpportunityId>)]
     pub opportunity_id: Option<String>,
     /// Why the project was rejected, or what keeps it from being published.
     #[serde(skip_serializing_if = "Vec::is_empty")]

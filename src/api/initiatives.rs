@@ -36,9 +36,11 @@ pub struct InitiativeInput {
     pub countries: Vec<String>,
     /// The party leading the initiative.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::PartyId>)]
     pub lead_party_id: Option<String>,
     /// The person keeping liaison for the initiative.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::PersonId>)]
     pub focal_person_id: Option<String>,
 }
 
@@ -92,7 +94,7 @@ impl From<&InitiativeData> for InitiativeInput {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InitiativeResponse {
-    #[schema(example = "ini_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = crate::domain::ids::InitiativeId)]
     pub id: String,
     #[serde(flatten)]
     pub fields: InitiativeInput,
@@ -122,7 +124,7 @@ crate::page_type!(
 
 crate::list_query!(
     /// Paging of initiatives (sort: `createdAt`, `updatedAt`, `name`).
-    InitiativeListQuery {});
+    InitiativeListQuery(InitiativeSortField) {});
 
 /// How lists of initiatives are paged.
 pub const LIST: ListShape<InitiativeSort> = ListShape {
@@ -139,3 +141,7 @@ pub const LIST: ListShape<InitiativeSort> = ListShape {
 pub fn location(id: &InitiativeId) -> String {
     format!("/v1/initiatives/{id}")
 }
+
+crate::sort_schema!(
+    /// How a list of initiatives may be sorted.
+    InitiativeSortField, LIST);

@@ -23,6 +23,7 @@ use crate::error::{AppError, FieldError};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct CreateInterestRequest {
     /// The interested party: required from officers; refused from investors (their key implies it).
+    #[schema(value_type = Option<crate::domain::ids::PartyId>)]
     pub party_id: Option<String>,
     /// One of the opportunity's engagement models.
     #[schema(value_type = EngagementModel)]
@@ -38,10 +39,11 @@ pub struct CreateInterestRequest {
     pub indicative_amount: Option<MoneyDto>,
     /// Parties bidding with the lead (consortia, trilateral bids).
     #[validate(length(max = 20))]
-    #[schema(max_items = 20)]
+    #[schema(value_type = Vec<crate::domain::ids::PartyId>, max_items = 20)]
     #[serde(default)]
     pub co_investor_ids: Vec<String>,
     /// A person of the lead party or of a co-investor.
+    #[schema(value_type = Option<crate::domain::ids::PersonId>)]
     pub contact_person_id: Option<String>,
 }
 
@@ -94,6 +96,7 @@ impl CreateInterestRequest {
 pub struct InterestUpdate {
     /// The host-agency officer (a person) who follows the interest.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::PersonId>)]
     pub assignee_id: Option<String>,
     /// Probability of closing, 0–100; `null` returns to the stage's default.
     #[validate(range(min = 0, max = 100))]
@@ -156,10 +159,12 @@ pub struct TransitionRequest {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InterestResponse {
-    #[schema(example = "int_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = crate::domain::ids::InterestId)]
     pub id: String,
+    #[schema(value_type = crate::domain::ids::OpportunityId)]
     pub opportunity_id: String,
     /// The lead party.
+    #[schema(value_type = crate::domain::ids::PartyId)]
     pub party_id: String,
     pub engagement_model: EngagementModel,
     pub stage: Stage,
@@ -174,10 +179,13 @@ pub struct InterestResponse {
     pub indicative_amount: Option<MoneyDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    #[schema(value_type = Vec<crate::domain::ids::PartyId>)]
     pub co_investor_ids: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::PersonId>)]
     pub contact_person_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::PersonId>)]
     pub assignee_id: Option<String>,
     /// Officers' notes (officers only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -227,7 +235,7 @@ impl InterestResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct InterestEventResponse {
-    #[schema(example = "evt_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = crate::domain::ids::EventId)]
     pub id: String,
     /// `interest.created`, `interest.stageChanged`, `interest.assigned`, `interest.amountChanged`,
     /// `interest.probabilityChanged` or `interest.notesChanged` (officers only).
@@ -243,6 +251,7 @@ pub struct InterestEventResponse {
     pub details: serde_json::Value,
     /// The API key that made the change.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::ApiKeyId>)]
     pub actor_key_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_role: Option<Role>,
@@ -276,14 +285,17 @@ crate::page_type!(
 
 crate::list_query!(
 /// Filters and paging of interests (sort: `createdAt`, `updatedAt`, `stageChangedAt`).
-InterestListQuery {
+InterestListQuery(InterestSortField) {
+    #[param(value_type = Option<crate::domain::ids::OpportunityId>)]
     opportunity_id: Option<String>,
     /// The lead party.
+    #[param(value_type = Option<crate::domain::ids::PartyId>)]
     party_id: Option<String>,
     /// Any of these stages.
     #[param(value_type = Option<Vec<Stage>>)]
     #[serde(default)]
     stage: Vec<String>,
+    #[param(value_type = Option<crate::domain::ids::PersonId>)]
     assignee_id: Option<String>,
     #[param(value_type = Option<EngagementModel>)]
     engagement_model: Option<String>,
@@ -294,7 +306,7 @@ InterestListQuery {
 
 crate::list_query!(
     /// Paging of a timeline.
-    TimelineQuery {});
+    TimelineQuery(TimelineSortField) {});
 
 /// How interest lists are paged.
 pub const LIST: ListShape<InterestSort> = ListShape {
@@ -396,3 +408,11 @@ impl InterestListQuery {
         })
     }
 }
+
+crate::sort_schema!(
+    /// How a list of interests may be sorted.
+    InterestSortField, LIST);
+
+crate::sort_schema!(
+    /// How a timeline may be sorted.
+    TimelineSortField, TIMELINE);

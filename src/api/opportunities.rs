@@ -38,9 +38,36 @@ pub struct LocationDto {
     pub region: Option<String>,
     /// `[longitude, latitude]` points: one for a site, several for a route.
     #[validate(length(max = 1000))]
-    #[schema(max_items = 1000, example = json!([[68.37, 25.39], [68.86, 27.70]]))]
+    #[schema(value_type = Vec<Point>, max_items = 1000, example = json!([[68.37, 25.39], [68.86, 27.70]]))]
     #[serde(default)]
     pub coordinates: Vec<[f64; 2]>,
+}
+
+/// A point: `[longitude, latitude]` in degrees (WGS 84), exactly two numbers.
+pub struct Point;
+
+impl utoipa::PartialSchema for Point {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Type};
+        ArrayBuilder::new()
+            .items(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(-180.0))
+                    .maximum(Some(180.0)),
+            )
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .description(Some("`[longitude, latitude]` in degrees (WGS 84)."))
+            .examples([serde_json::json!([68.37, 25.39])])
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Point {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Point")
+    }
 }
 
 /// A document about the project.
@@ -118,9 +145,11 @@ pub struct OpportunityInput {
     pub eoi_deadline: Option<String>,
     /// The public authority behind the project (a party).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::PartyId>)]
     pub public_authority_id: Option<String>,
     /// The host-agency person investors contact.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::PersonId>)]
     pub focal_person_id: Option<String>,
     /// Countries invited to take part (ISO 3166-1 alpha-2).
     #[validate(length(max = 50))]
@@ -128,6 +157,7 @@ pub struct OpportunityInput {
     #[serde(default)]
     pub partner_countries: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::InitiativeId>)]
     pub initiative_id: Option<String>,
     #[validate(length(max = 50), nested)]
     #[schema(max_items = 50)]
@@ -361,7 +391,7 @@ pub struct OpportunityUpdate {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpportunityResponse {
-    #[schema(example = "opp_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = crate::domain::ids::OpportunityId)]
     pub id: String,
     #[serde(flatten)]
     pub fields: OpportunityInput,
@@ -408,7 +438,7 @@ crate::page_type!(
 crate::list_query!(
 /// Filters and paging of opportunities (sort: `createdAt`, `updatedAt`, `title`). Repeat a
 /// list filter to match any of its values.
-OpportunityListQuery {
+OpportunityListQuery(OpportunitySortField) {
     /// projectSector codes; `transport` also matches `transport.road`.
     #[param(value_type = Option<Vec<SectorCode>>)]
     #[serde(default)]
@@ -427,6 +457,7 @@ OpportunityListQuery {
     host_country: Option<String>,
     #[param(value_type = Option<CountryCode>)]
     partner_country: Option<String>,
+    #[param(value_type = Option<crate::domain::ids::InitiativeId>)]
     initiative_id: Option<String>,
     /// Least investment sought, in `currency` (decimal string).
     min_investment: Option<String>,
@@ -710,3 +741,7 @@ mod tests {
         }
     }
 }
+
+crate::sort_schema!(
+    /// How a list of opportunities may be sorted.
+    OpportunitySortField, LIST);

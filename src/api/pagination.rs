@@ -250,10 +250,49 @@ pub fn serialized_page<'a>(
     body
 }
 
-/// Defines a list endpoint's query parameters: the paging ones every list shares, plus filters.
+/// Defines the schema of a list's `sort` parameter, `$name`, from the list's shape `$shape`: each
+/// sort field, and each with `-` for descending.
+#[macro_export]
+macro_rules! sort_schema {
+    ($(#[$doc:meta])* $name:ident, $shape:expr) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                $crate::api::pagination::sort_values_schema($shape.sorts)
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+/// The schema of a `sort` parameter: each field, and each with `-` for descending.
+pub fn sort_values_schema<S>(
+    sorts: &[(&'static str, S)],
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let values: Vec<String> = sorts
+        .iter()
+        .flat_map(|(name, _)| [name.to_string(), format!("-{name}")])
+        .collect();
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some("A sort field; `-field` sorts descending."))
+        .enum_values(Some(values))
+        .into()
+}
+
+/// Defines a list endpoint's query parameters: the paging ones every list shares (`sort` taking
+/// the values of the schema `$sort`), plus filters.
 #[macro_export]
 macro_rules! list_query {
-    ($(#[$meta:meta])* $name:ident { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident ($sort:ty) { $($(#[$fmeta:meta])* $field:ident : $ty:ty),* $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Default, serde::Deserialize, utoipa::IntoParams)]
         #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -265,6 +304,7 @@ macro_rules! list_query {
             /// The `nextCursor` of the previous page.
             pub cursor: Option<String>,
             /// Sort field, `-field` for descending.
+            #[param(value_type = Option<$sort>)]
             pub sort: Option<String>,
             /// Also count every matching item (`totalCount`).
             pub include_total: Option<bool>,

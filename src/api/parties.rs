@@ -75,11 +75,12 @@ pub struct PartyInput {
     pub contact_point: Option<ContactPointDto>,
     /// Members of a consortium (party ids).
     #[validate(length(max = 50))]
-    #[schema(max_items = 50)]
+    #[schema(value_type = Vec<crate::domain::ids::PartyId>, max_items = 50)]
     #[serde(default)]
     pub member_ids: Vec<String>,
     /// The host-agency person who keeps liaison with this party.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::PersonId>)]
     pub focal_person_id: Option<String>,
 }
 
@@ -166,7 +167,7 @@ impl From<&PartyData> for PartyInput {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PartyResponse {
-    #[schema(example = "pty_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = crate::domain::ids::PartyId)]
     pub id: String,
     #[serde(flatten)]
     pub fields: PartyInput,
@@ -196,7 +197,7 @@ crate::page_type!(
 
 crate::list_query!(
 /// Filters and paging of parties (sort: `createdAt`, `updatedAt`, `name`).
-PartyListQuery {
+PartyListQuery(PartySortField) {
     /// Only parties of this kind.
     #[param(value_type = Option<PartyKind>)]
     kind: Option<String>,
@@ -250,3 +251,7 @@ impl PartyListQuery {
 pub fn location(id: &PartyId) -> String {
     format!("/v1/parties/{id}")
 }
+
+crate::sort_schema!(
+    /// How a list of parties may be sorted.
+    PartySortField, LIST);

@@ -19,7 +19,7 @@ use crate::error::{AppError, FieldError};
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct PersonInput {
     /// The party the person belongs to.
-    #[schema(example = "pty_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = crate::domain::ids::PartyId)]
     pub party_id: String,
     #[validate(length(min = 1, max = 200))]
     #[schema(
@@ -82,7 +82,7 @@ impl From<&PersonData> for PersonInput {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PersonResponse {
-    #[schema(example = "per_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = crate::domain::ids::PersonId)]
     pub id: String,
     #[serde(flatten)]
     pub fields: PersonInput,
@@ -112,8 +112,9 @@ crate::page_type!(
 
 crate::list_query!(
 /// Filters and paging of people (sort: `createdAt`, `updatedAt`, `name`).
-PersonListQuery {
+PersonListQuery(PersonSortField) {
     /// Only people of this party.
+    #[param(value_type = Option<crate::domain::ids::PartyId>)]
     party_id: Option<String>,
 });
 
@@ -145,3 +146,7 @@ impl PersonListQuery {
 pub fn location(id: &PersonId) -> String {
     format!("/v1/people/{id}")
 }
+
+crate::sort_schema!(
+    /// How a list of people may be sorted.
+    PersonSortField, LIST);

@@ -25,6 +25,7 @@ pub struct StageCount {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct OpportunityCount {
+    #[schema(value_type = crate::domain::ids::OpportunityId)]
     pub opportunity_id: String,
     pub count: i64,
 }

@@ -28,7 +28,7 @@ pub struct WebhookInput {
     pub url: String,
     /// Event types to deliver (see `GET /v1/codelists/eventType`); empty means all.
     #[validate(length(max = 50))]
-    #[schema(max_items = 50, example = json!(["interest.stageChanged"]))]
+    #[schema(value_type = Vec<super::events::EventType>, max_items = 50, example = json!(["interest.stageChanged"]))]
     #[serde(default)]
     pub event_types: Vec<String>,
     #[serde(default = "active_by_default")]
@@ -55,7 +55,7 @@ impl WebhookInput {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct WebhookResponse {
-    #[schema(example = "whk_01jd8x3v5ffd2b6jq4w5k9h8zq")]
+    #[schema(value_type = WebhookId)]
     pub id: String,
     #[serde(flatten)]
     pub fields: WebhookInput,
@@ -115,9 +115,13 @@ impl WebhookResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct DeliveryAttemptResponse {
+    #[schema(value_type = crate::domain::ids::AttemptId)]
     pub id: String,
+    #[schema(value_type = crate::domain::ids::DeliveryId)]
     pub delivery_id: String,
+    #[schema(value_type = crate::domain::ids::EventId)]
     pub event_id: String,
+    #[schema(value_type = super::events::EventType)]
     pub event_type: String,
     /// 1 for the first attempt.
     pub attempt: i32,
@@ -155,10 +159,10 @@ crate::page_type!(
     DeliveryAttemptPage, DeliveryAttemptResponse);
 crate::list_query!(
     /// Paging of subscriptions.
-    WebhookListQuery {});
+    WebhookListQuery(WebhookSortField) {});
 crate::list_query!(
     /// Paging of delivery attempts.
-    AttemptListQuery {});
+    AttemptListQuery(AttemptSortField) {});
 
 /// How lists of subscriptions are paged.
 pub const LIST: ListShape<()> = ListShape {
@@ -178,3 +182,11 @@ pub const ATTEMPTS: ListShape<()> = ListShape {
 pub fn location(id: &WebhookId) -> String {
     format!("/v1/webhooks/{id}")
 }
+
+crate::sort_schema!(
+    /// How a list of subscriptions may be sorted.
+    WebhookSortField, LIST);
+
+crate::sort_schema!(
+    /// How a list of delivery attempts may be sorted.
+    AttemptSortField, ATTEMPTS);

@@ -48,7 +48,36 @@ macro_rules! typed_id {
                 f.write_str(&self.0)
             }
         }
+
+        /// Documents the id as what parsing accepts: its prefix, `_`, 26 base32 characters.
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                id_schema($prefix)
+            }
+        }
+
+        impl utoipa::ToSchema for $name {
+            fn name() -> std::borrow::Cow<'static, str> {
+                std::borrow::Cow::Borrowed(stringify!($name))
+            }
+        }
     };
+}
+
+/// The schema of an id of the kind `prefix`: exactly what [`is_typeid_of`] accepts.
+fn id_schema(prefix: &str) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let length = prefix.len() + 27;
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(format!(
+            "An id of this kind: `{prefix}_` and 26 lower-case base32 characters (a TypeID over a UUIDv7)."
+        )))
+        .pattern(Some(format!("^{prefix}_[0-9a-z]{{26}}$")))
+        .min_length(Some(length))
+        .max_length(Some(length))
+        .examples([format!("{prefix}_01jd8x3v5ffd2b6jq4w5k9h8zq")])
+        .into()
 }
 
 /// Is `text` a canonical TypeID with exactly this prefix?

@@ -55,7 +55,7 @@ pub async fn list_api_keys(
 /// Revoke an API key at once (admin).
 #[utoipa::path(
     tag = "apiKeys",
-    params(("id" = String, Path, description = "API key id")),
+    params(("id" = crate::domain::ids::ApiKeyId, Path, description = "API key id")),
     security(("bearerAuth" = [])),
     responses((status = 204, description = "Revoked; the key no longer authenticates"))
 )]

@@ -57,7 +57,7 @@ pub async fn list_initiatives(
 /// Get an initiative (public).
 #[utoipa::path(
     tag = "initiatives",
-    params(("id" = String, Path, description = "Initiative id")),
+    params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id")),
     security((), ("bearerAuth" = [])),
     responses(
         (status = 200, description = "The initiative", body = InitiativeResponse, headers(("ETag" = String, description = "Version tag"))),
@@ -82,7 +82,7 @@ pub async fn get_initiative(
 /// Update an initiative with a JSON Merge Patch (officer).
 #[utoipa::path(
     tag = "initiatives",
-    params(("id" = String, Path, description = "Initiative id")),
+    params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id")),
     request_body(content = InitiativeInput, content_type = "application/merge-patch+json",
         description = "A JSON Merge Patch (RFC 7396) of the initiative's writable fields: absent = unchanged, null = cleared."),
     security(("bearerAuth" = [])),
@@ -109,7 +109,7 @@ pub async fn update_initiative(
 /// Delete an initiative nothing refers to (officer).
 #[utoipa::path(
     tag = "initiatives",
-    params(("id" = String, Path, description = "Initiative id")),
+    params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id")),
     security(("bearerAuth" = [])),
     responses((status = 204, description = "Deleted"))
 )]

@@ -15,7 +15,7 @@ use crate::services::{self, AppState};
 /// Express interest in an opportunity (investor, for its own party; officer, for any party).
 #[utoipa::path(
     tag = "interests",
-    params(("id" = String, Path, description = "Opportunity id")),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id")),
     request_body = CreateInterestRequest,
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new interest, at stage `expressed`", body = InterestResponse,
@@ -35,7 +35,7 @@ pub async fn create_interest(
 /// List the interests in one opportunity (officers: all; investors: their own party's).
 #[utoipa::path(
     tag = "interests",
-    params(("id" = String, Path, description = "Opportunity id"), InterestListQuery),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), InterestListQuery),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "A page of interests", body = InterestPage,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))))
@@ -87,7 +87,7 @@ pub async fn list_interests(
 /// Get an interest.
 #[utoipa::path(
     tag = "interests",
-    params(("id" = String, Path, description = "Interest id")),
+    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id")),
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The interest", body = InterestResponse, headers(("ETag" = String, description = "Version tag"))),
@@ -112,7 +112,7 @@ pub async fn get_interest(
 /// Update an interest's assignee, probability, amount or notes with a JSON Merge Patch (officer).
 #[utoipa::path(
     tag = "interests",
-    params(("id" = String, Path, description = "Interest id")),
+    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id")),
     request_body(content = InterestUpdate, content_type = "application/merge-patch+json",
         description = "A JSON Merge Patch (RFC 7396): absent = unchanged, null = cleared. The stage changes only through transitions."),
     security(("bearerAuth" = [])),
@@ -139,7 +139,7 @@ pub async fn update_interest(
 /// Move an interest to another stage (officers: any legal move; investors: withdraw their own).
 #[utoipa::path(
     tag = "interests",
-    params(("id" = String, Path, description = "Interest id")),
+    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id")),
     request_body = TransitionRequest,
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The interest at its new stage", body = InterestResponse, headers(("ETag" = String, description = "Version tag"))))
@@ -167,7 +167,7 @@ pub async fn transition_interest(
 /// An interest's timeline: creation, every stage change, assignment and amount changes.
 #[utoipa::path(
     tag = "interests",
-    params(("id" = String, Path, description = "Interest id"), TimelineQuery),
+    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), TimelineQuery),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "A page of the timeline, oldest first", body = InterestEventPage))
 )]

@@ -106,44 +106,6 @@ pub fn routes(cfg: &mut ServiceConfig) {
         );
 }
 
-/// The id kind in the `{id}` segment of a documented path.
-pub fn id_prefix_of(path: &str) -> Option<&'static str> {
-    use crate::domain::ids::*;
-    let resource = path.trim_start_matches("/v1/").split('/').next()?;
-    Some(match resource {
-        "opportunities" => OpportunityId::PREFIX,
-        "parties" => PartyId::PREFIX,
-        "people" => PersonId::PREFIX,
-        "initiatives" => InitiativeId::PREFIX,
-        "interests" => InterestId::PREFIX,
-        "webhooks" => WebhookId::PREFIX,
-        "api-keys" => ApiKeyId::PREFIX,
-        _ => return None,
-    })
-}
-
-/// The sort fields a documented list path accepts.
-pub fn sort_fields_of(path: &str) -> Vec<&'static str> {
-    use crate::api;
-    fn names<S>(shape: &api::pagination::ListShape<S>) -> Vec<&'static str> {
-        shape.sorts.iter().map(|(n, _)| *n).collect()
-    }
-    match path {
-        "/v1/opportunities" | "/v1/exports/oc4ids" | "/v1/exports/opportunities.csv" => {
-            names(&api::opportunities::LIST)
-        }
-        "/v1/parties" => names(&api::parties::LIST),
-        "/v1/people" => names(&api::people::LIST),
-        "/v1/initiatives" => names(&api::initiatives::LIST),
-        "/v1/interests" | "/v1/opportunities/{id}/interests" => names(&api::interests::LIST),
-        "/v1/interests/{id}/events" => names(&api::interests::TIMELINE),
-        "/v1/webhooks" => names(&api::webhooks::LIST),
-        "/v1/api-keys" => names(&api::api_keys::LIST),
-        "/v1/webhooks/{id}/deliveries" => names(&api::webhooks::ATTEMPTS),
-        _ => Vec::new(),
-    }
-}
-
 /// The documented paths and their methods, to tell an unknown path (404) from a known path
 /// asked with the wrong method (405 with `Allow`).
 pub struct RouteTable {

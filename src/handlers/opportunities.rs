@@ -54,7 +54,7 @@ pub async fn list_opportunities(
 /// Get an opportunity (public when published or closed).
 #[utoipa::path(
     tag = "opportunities",
-    params(("id" = String, Path, description = "Opportunity id")),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id")),
     security((), ("bearerAuth" = [])),
     responses(
         (status = 200, description = "The opportunity", body = OpportunityResponse, headers(("ETag" = String, description = "Version tag"))),
@@ -80,7 +80,7 @@ pub async fn get_opportunity(
 /// `listingStatus` (officer).
 #[utoipa::path(
     tag = "opportunities",
-    params(("id" = String, Path, description = "Opportunity id")),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id")),
     request_body(content = OpportunityUpdate, content_type = "application/merge-patch+json",
         description = "A JSON Merge Patch (RFC 7396): absent = unchanged, null = cleared. Publishing needs a description of 50+ characters, a location, investmentSought, focalPersonId and publicAuthorityId; a 422 lists what is missing."),
     security(("bearerAuth" = [])),
@@ -112,7 +112,7 @@ pub async fn update_opportunity(
 /// Delete a draft that was never published (officer); archive anything else.
 #[utoipa::path(
     tag = "opportunities",
-    params(("id" = String, Path, description = "Opportunity id")),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id")),
     security(("bearerAuth" = [])),
     responses((status = 204, description = "Deleted"))
 )]

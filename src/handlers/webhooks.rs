@@ -51,7 +51,7 @@ pub async fn list_webhooks(
 /// Get a subscription.
 #[utoipa::path(
     tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id")),
+    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id")),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The subscription", body = WebhookResponse), (status = 304, description = "Not modified"))
 )]
@@ -73,7 +73,7 @@ pub async fn get_webhook(
 /// Change a subscription's url, event types or active flag with a JSON Merge Patch.
 #[utoipa::path(
     tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id")),
+    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id")),
     request_body(content = WebhookInput, content_type = "application/merge-patch+json", description = "A JSON Merge Patch (RFC 7396)."),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The updated subscription", body = WebhookResponse))
@@ -99,7 +99,7 @@ pub async fn update_webhook(
 /// Delete a subscription; its pending deliveries are dropped.
 #[utoipa::path(
     tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id")),
+    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id")),
     security(("bearerAuth" = [])),
     responses((status = 204, description = "Deleted"))
 )]
@@ -117,7 +117,7 @@ pub async fn delete_webhook(
 /// Replace the signing secret; the new one is in this response only.
 #[utoipa::path(
     tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id")),
+    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id")),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The subscription with its new secret", body = WebhookResponse))
 )]
@@ -139,7 +139,7 @@ pub async fn rotate_webhook_secret(
 /// status code, latency, error.
 #[utoipa::path(
     tag = "webhooks",
-    params(("id" = String, Path, description = "Webhook id"), AttemptListQuery),
+    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), AttemptListQuery),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "A page of attempts", body = DeliveryAttemptPage))
 )]
