@@ -26,3 +26,4 @@ mod owasp;
 mod pagination;
 mod parties;
 mod people;
+mod schema;
