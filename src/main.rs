@@ -381,7 +381,7 @@ fn seed(settings: &DatabaseSettings, demo: bool, synthetic: Option<usize>) -> Re
     if let Some(n) = synthetic {
         let started = std::time::Instant::now();
         let mut conn = db.get().map_err(|e| e.to_string())?;
-        let report = services::seed::synthetic(&mut conn, n, |done, total| {
+        let report = services::synthetic::generate(&mut conn, n, |done, total| {
             let width = 40;
             let filled = done * width / total.max(1);
             eprint!(
@@ -425,6 +425,38 @@ fn seed(settings: &DatabaseSettings, demo: bool, synthetic: Option<usize>) -> Re
         }
         Ok(())
     })
+}
+
+/// PostgreSQL flushes its log once for the commits that wait on it together (group commit): the
+/// same single-row commits from eight clients at once, each on its own pooled connection, with
+/// ids clear of the single client's.
+fn concurrent_commits(db: &investdesk::persistence::Database, window: std::time::Duration) {
+    use investdesk::persistence::commit_probe;
+    use std::time::Instant;
+    const CLIENTS: i64 = 8;
+    let started = Instant::now();
+    let committed: usize = std::thread::scope(|scope| {
+        let clients: Vec<_> = (1..=CLIENTS)
+            .map(|client| {
+                scope.spawn(move || {
+                    let Ok(mut conn) = db.get() else { return 0 };
+                    let mut n = 0;
+                    while started.elapsed() < window {
+                        let id = client * 1_000_000_000_000 + n as i64;
+                        if commit_probe::commit_one(&mut conn, id).is_ok() {
+                            n += 1;
+                        }
+                    }
+                    n
+                })
+            })
+            .collect();
+        clients.into_iter().map(|c| c.join().unwrap_or(0)).sum()
+    });
+    println!(
+        "db_durable_commit_{CLIENTS}_clients {:.0}",
+        committed as f64 / started.elapsed().as_secs_f64()
+    );
 }
 
 /// Prints `name rate` lines: operations per second of each query shape, straight on the pool.
@@ -488,34 +520,7 @@ fn bench_db(settings: &DatabaseSettings, seconds: u64) -> Result<(), String> {
         let _ = commit_probe::commit_one(c, i as i64);
     });
     if db.backend() == investdesk::persistence::Backend::Postgres {
-        // PostgreSQL flushes its log once for the commits that wait on it together (group
-        // commit): the same single-row commits from eight clients at once, each on its own
-        // pooled connection, with ids clear of the single client's.
-        const CLIENTS: i64 = 8;
-        let started = Instant::now();
-        let committed: usize = std::thread::scope(|scope| {
-            let clients: Vec<_> = (1..=CLIENTS)
-                .map(|client| {
-                    let db = &db;
-                    scope.spawn(move || {
-                        let Ok(mut conn) = db.get() else { return 0 };
-                        let mut n = 0;
-                        while started.elapsed() < window {
-                            let id = client * 1_000_000_000_000 + n as i64;
-                            if commit_probe::commit_one(&mut conn, id).is_ok() {
-                                n += 1;
-                            }
-                        }
-                        n
-                    })
-                })
-                .collect();
-            clients.into_iter().map(|c| c.join().unwrap_or(0)).sum()
-        });
-        println!(
-            "db_durable_commit_{CLIENTS}_clients {:.0}",
-            committed as f64 / started.elapsed().as_secs_f64()
-        );
+        concurrent_commits(&db, window);
     }
     commit_probe::remove(&mut conn).map_err(|e| e.to_string())?;
     Ok(())

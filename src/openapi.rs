@@ -198,110 +198,103 @@ fn add_problem_responses(document: &mut Document) {
     }
 }
 
+type Schemas = std::collections::BTreeMap<String, RefOr<utoipa::openapi::schema::Schema>>;
+
+/// The name of the component schema a reference points at.
+fn schema_name(r: &Ref) -> String {
+    r.ref_location
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The `<Name>Patch` version of a component schema, made once.
+fn patch_of(name: &str, schemas: &mut Schemas) -> Option<String> {
+    let patch_name = format!("{name}Patch");
+    if schemas.contains_key(&patch_name) {
+        return Some(patch_name);
+    }
+    let RefOr::T(schema) = schemas.get(name)?.clone() else {
+        return None;
+    };
+    let patched = relax(schema, schemas);
+    schemas.insert(patch_name.clone(), RefOr::T(patched));
+    Some(patch_name)
+}
+
+/// Points a property at the patch version of the object schema it refers to (enums and arrays
+/// stay as they are: arrays are replaced whole by a merge patch).
+fn nested_patch(property: &mut RefOr<utoipa::openapi::schema::Schema>, schemas: &mut Schemas) {
+    use utoipa::openapi::schema::Schema;
+    let is_object = |name: &str, schemas: &Schemas| {
+        matches!(schemas.get(name), Some(RefOr::T(Schema::Object(o)))
+            if o.enum_values.is_none() && !o.properties.is_empty())
+    };
+    match property {
+        RefOr::Ref(r) => {
+            let name = schema_name(r);
+            if is_object(&name, schemas)
+                && let Some(patch) = patch_of(&name, schemas)
+            {
+                *r = Ref::from_schema_name(patch);
+            }
+        }
+        RefOr::T(Schema::OneOf(one)) => {
+            for item in one.items.iter_mut() {
+                nested_patch(item, schemas);
+            }
+        }
+        RefOr::T(Schema::AnyOf(any)) => {
+            for item in any.items.iter_mut() {
+                nested_patch(item, schemas);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A schema with every property optional: absent means unchanged, null clears (what is not
+/// required); nested objects merge too, so their fields become optional as well.
+fn relax(
+    schema: utoipa::openapi::schema::Schema,
+    schemas: &mut Schemas,
+) -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{AnyOfBuilder, ObjectBuilder, Schema, Type};
+    match schema {
+        Schema::Object(mut object) => {
+            let required = std::mem::take(&mut object.required);
+            for (name, property) in object.properties.iter_mut() {
+                nested_patch(property, schemas);
+                if required.contains(name) {
+                    continue;
+                }
+                let original = std::mem::replace(property, RefOr::T(Schema::default()));
+                let nullable = AnyOfBuilder::new()
+                    .item(original)
+                    .item(ObjectBuilder::new().schema_type(Type::Null));
+                *property = RefOr::T(Schema::AnyOf(nullable.build()));
+            }
+            Schema::Object(object)
+        }
+        Schema::AllOf(mut all) => {
+            let relax_item = |item| match item {
+                RefOr::Ref(r) => match patch_of(&schema_name(&r), schemas) {
+                    Some(patch) => RefOr::Ref(Ref::from_schema_name(patch)),
+                    None => RefOr::Ref(r),
+                },
+                RefOr::T(inner) => RefOr::T(relax(inner, schemas)),
+            };
+            all.items = all.items.into_iter().map(relax_item).collect();
+            Schema::AllOf(all)
+        }
+        other => other,
+    }
+}
+
 /// Gives every merge-patch request body a schema whose properties are all optional (a patch
 /// names only what changes): `<Name>Patch`, derived from the body's own schema so the two agree.
 fn optional_patch_bodies(document: &mut Document) {
-    use utoipa::openapi::schema::Schema;
-    fn patch_of(
-        name: &str,
-        schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>,
-    ) -> Option<String> {
-        let patch_name = format!("{name}Patch");
-        if schemas.contains_key(&patch_name) {
-            return Some(patch_name);
-        }
-        let RefOr::T(schema) = schemas.get(name)?.clone() else {
-            return None;
-        };
-        let patched = relax(schema, schemas);
-        schemas.insert(patch_name.clone(), RefOr::T(patched));
-        Some(patch_name)
-    }
-    /// Points a property at the patch version of the object schema it refers to (enums and
-    /// arrays stay as they are: arrays are replaced whole by a merge patch).
-    fn nested_patch(
-        property: &mut RefOr<Schema>,
-        schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>,
-    ) {
-        let is_object =
-            |name: &str, schemas: &std::collections::BTreeMap<String, RefOr<Schema>>| matches!(schemas.get(name), Some(RefOr::T(Schema::Object(o))) if o.enum_values.is_none() && !o.properties.is_empty());
-        match property {
-            RefOr::Ref(r) => {
-                let name = r
-                    .ref_location
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
-                if is_object(&name, schemas)
-                    && let Some(patch) = patch_of(&name, schemas)
-                {
-                    *r = Ref::from_schema_name(patch);
-                }
-            }
-            RefOr::T(Schema::OneOf(one)) => {
-                for item in one.items.iter_mut() {
-                    nested_patch(item, schemas);
-                }
-            }
-            RefOr::T(Schema::AnyOf(any)) => {
-                for item in any.items.iter_mut() {
-                    nested_patch(item, schemas);
-                }
-            }
-            _ => {}
-        }
-    }
-    fn relax(
-        schema: Schema,
-        schemas: &mut std::collections::BTreeMap<String, RefOr<Schema>>,
-    ) -> Schema {
-        match schema {
-            Schema::Object(mut object) => {
-                // Absent means unchanged; null clears (what is not required).
-                let required = std::mem::take(&mut object.required);
-                for (name, property) in object.properties.iter_mut() {
-                    // Nested objects merge too: their fields become optional as well.
-                    nested_patch(property, schemas);
-                    if required.contains(name) {
-                        continue;
-                    }
-                    let original = std::mem::replace(property, RefOr::T(Schema::default()));
-                    let nullable = utoipa::openapi::schema::AnyOfBuilder::new()
-                        .item(original)
-                        .item(
-                            utoipa::openapi::schema::ObjectBuilder::new()
-                                .schema_type(utoipa::openapi::schema::Type::Null),
-                        );
-                    *property = RefOr::T(Schema::AnyOf(nullable.build()));
-                }
-                Schema::Object(object)
-            }
-            Schema::AllOf(mut all) => {
-                all.items = all
-                    .items
-                    .into_iter()
-                    .map(|item| match item {
-                        RefOr::Ref(r) => {
-                            let name = r
-                                .ref_location
-                                .rsplit('/')
-                                .next()
-                                .unwrap_or_default()
-                                .to_owned();
-                            match patch_of(&name, schemas) {
-                                Some(patch) => RefOr::Ref(Ref::from_schema_name(patch)),
-                                None => RefOr::Ref(r),
-                            }
-                        }
-                        RefOr::T(inner) => RefOr::T(relax(inner, schemas)),
-                    })
-                    .collect();
-                Schema::AllOf(all)
-            }
-            other => other,
-        }
-    }
     let Some(components) = document.components.as_mut() else {
         return;
     };
@@ -314,12 +307,7 @@ fn optional_patch_bodies(document: &mut Document) {
         for content in body.content.values_mut() {
             let RefOr::T(content) = content else { continue };
             if let Some(RefOr::Ref(r)) = &content.schema {
-                let name = r
-                    .ref_location
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned();
+                let name = schema_name(r);
                 if let Some(patch) = patch_of(&name, &mut components.schemas) {
                     content.schema = Some(RefOr::Ref(Ref::from_schema_name(patch)));
                     replaced.push(name);

@@ -87,6 +87,109 @@ fn metrics_server(
     Ok((port, server))
 }
 
+/// Opportunities written before their representation was stored, or since a migration that
+/// changed it, get theirs before the first list page is served.
+fn render_stored(database: &Database) -> Result<(), StartError> {
+    let rendered = database
+        .get()
+        .map_err(|e| StartError::Render(e.to_string()))
+        .and_then(|mut conn| {
+            crate::services::opportunities::render_unrendered(&mut conn)
+                .map_err(|e| StartError::Render(e.to_string()))
+        })?;
+    if rendered > 0 {
+        tracing::info!(
+            rendered,
+            "rendered the representations of stored opportunities"
+        );
+    }
+    Ok(())
+}
+
+/// Each allowed CORS origin is an origin (scheme, host and port, nothing more).
+fn check_origins(origins: &[String]) -> Result<(), StartError> {
+    for origin in origins {
+        if url::Url::parse(origin).map_or(true, |u| u.origin().ascii_serialization() != *origin) {
+            return Err(StartError::CorsOrigin(origin.clone()));
+        }
+    }
+    Ok(())
+}
+
+fn state(settings: &ServeSettings, database: Database) -> Result<web::Data<AppState>, StartError> {
+    let mut state = AppState::new(database, settings.delivery()).map_err(|e| {
+        StartError::Database(OpenError::Migrate {
+            url: settings.database.database_url.clone(),
+            message: e.to_string(),
+        })
+    })?;
+    state.limits = settings.limits.rate_limits();
+    state.body_timeout = Duration::from_millis(settings.limits.client_body_timeout_ms);
+    state.import_limit = usize::try_from(settings.limits.import_limit_bytes).unwrap_or(usize::MAX);
+    Ok(web::Data::new(state))
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allow_any_method()
+        .allow_any_header()
+        .expose_headers(["etag", "location", "link", "x-request-id", "retry-after"])
+        .max_age(3600)
+        // Answer disallowed origins without CORS headers (the browser then blocks the
+        // response) rather than with an error.
+        .block_on_origin_mismatch(false);
+    for origin in origins {
+        cors = cors.allowed_origin(origin);
+    }
+    cors
+}
+
+/// The route table, and the OpenAPI document serialized once and its structure dropped: workers
+/// share the bytes (a copy of the structure per worker was megabytes of resident memory).
+fn document() -> Result<(web::Data<RouteTable>, web::Bytes), StartError> {
+    let document = openapi::document();
+    let routes = web::Data::new(RouteTable::from_openapi(&document));
+    let bytes = serde_json::to_vec(&document).map_err(|e| StartError::Document(e.to_string()))?;
+    Ok((routes, web::Bytes::from(bytes)))
+}
+
+/// Serves the OpenAPI document's bytes.
+fn serve_document(document: web::Bytes) -> actix_web::Route {
+    web::get().to(move || {
+        let document = document.clone();
+        async move {
+            HttpResponse::Ok()
+                .content_type(ContentType::json())
+                .body(document)
+        }
+    })
+}
+
+fn keep_alive(secs: u64) -> KeepAlive {
+    match secs {
+        0 => KeepAlive::Disabled,
+        secs => KeepAlive::Timeout(Duration::from_secs(secs)),
+    }
+}
+
+fn security_headers() -> actix_web::middleware::DefaultHeaders {
+    actix_web::middleware::DefaultHeaders::new()
+        .add(("X-Content-Type-Options", "nosniff"))
+        .add(("X-Frame-Options", "DENY"))
+        .add(("Referrer-Policy", "no-referrer"))
+}
+
+/// Workers, and blocking threads per worker. Database work runs on each worker's blocking
+/// threads, and only as many of them as there are pooled connections can do any: more threads
+/// would only queue on the pool, each with its own stack and allocator state.
+fn workers(settings: &ServeSettings) -> (usize, usize) {
+    let workers = settings.workers.unwrap_or_else(|| {
+        std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+    });
+    let pool = settings.database.pool_size() as usize;
+    (workers, pool.div_ceil(workers).max(2))
+}
+
 impl Application {
     /// Opens and migrates the database, binds the listener and prepares the server.
     pub fn build(settings: ServeSettings) -> Result<Self, StartError> {
@@ -95,53 +198,18 @@ impl Application {
             &settings.database.pool_options(),
         )?;
         database.migrate()?;
-        // Opportunities written before their representation was stored, or since a migration
-        // that changed it, get theirs before the first list page is served.
-        let rendered = database
-            .get()
-            .map_err(|e| StartError::Render(e.to_string()))
-            .and_then(|mut conn| {
-                crate::services::opportunities::render_unrendered(&mut conn)
-                    .map_err(|e| StartError::Render(e.to_string()))
-            })?;
-        if rendered > 0 {
-            tracing::info!(
-                rendered,
-                "rendered the representations of stored opportunities"
-            );
-        }
+        render_stored(&database)?;
         let (listener, port) = bind(&settings.listen)?;
-        for origin in &settings.cors_origins {
-            if url::Url::parse(origin).map_or(true, |u| u.origin().ascii_serialization() != *origin)
-            {
-                return Err(StartError::CorsOrigin(origin.clone()));
-            }
-        }
+        check_origins(&settings.cors_origins)?;
         tracing::info!(
             address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(),
             backend = %database.backend(),
             database = %database.url(),
             "investdesk listening"
         );
-        let mut state = AppState::new(database, settings.delivery()).map_err(|e| {
-            StartError::Database(OpenError::Migrate {
-                url: settings.database.database_url.clone(),
-                message: e.to_string(),
-            })
-        })?;
-        state.limits = settings.limits.rate_limits();
-        state.body_timeout = Duration::from_millis(settings.limits.client_body_timeout_ms);
-        state.import_limit =
-            usize::try_from(settings.limits.import_limit_bytes).unwrap_or(usize::MAX);
-        let state = web::Data::new(state);
+        let state = state(&settings, database)?;
         telemetry::prometheus();
-        // The document is serialized once and its structure dropped: workers share the bytes
-        // (a copy of the structure per worker was megabytes of resident memory).
-        let document = openapi::document();
-        let routes = web::Data::new(RouteTable::from_openapi(&document));
-        let document = web::Bytes::from(
-            serde_json::to_vec(&document).map_err(|e| StartError::Document(e.to_string()))?,
-        );
+        let (routes, document) = document()?;
         let cors_origins = settings.cors_origins.clone();
         let worker_state = state.clone();
         let token = settings
@@ -158,17 +226,6 @@ impl Application {
             elsewhere: metrics.is_some(),
         });
         let mut server = HttpServer::new(move || {
-            let mut cors = Cors::default()
-                .allow_any_method()
-                .allow_any_header()
-                .expose_headers(["etag", "location", "link", "x-request-id", "retry-after"])
-                .max_age(3600)
-                // Answer disallowed origins without CORS headers (the browser then blocks the
-                // response) rather than with an error.
-                .block_on_origin_mismatch(false);
-            for origin in &cors_origins {
-                cors = cors.allowed_origin(origin);
-            }
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .app_data(state.clone())
@@ -181,29 +238,14 @@ impl Application {
                     SwaggerUi::new("/docs/{_:.*}")
                         .config(utoipa_swagger_ui::Config::from("/openapi.json")),
                 )
-                .route("/openapi.json", {
-                    let document = document.clone();
-                    web::get().to(move || {
-                        let document = document.clone();
-                        async move {
-                            HttpResponse::Ok()
-                                .content_type(ContentType::json())
-                                .body(document)
-                        }
-                    })
-                })
+                .route("/openapi.json", serve_document(document.clone()))
                 .default_service(web::to(handlers::fallback))
                 // Over-budget clients are turned away before any other work, with CORS headers
                 // so a browser can read the Retry-After.
                 .wrap(from_fn(handlers::limits::middleware))
-                .wrap(cors)
+                .wrap(cors(&cors_origins))
                 .wrap(from_fn(handlers::middleware::requests))
-                .wrap(
-                    actix_web::middleware::DefaultHeaders::new()
-                        .add(("X-Content-Type-Options", "nosniff"))
-                        .add(("X-Frame-Options", "DENY"))
-                        .add(("Referrer-Policy", "no-referrer")),
-                )
+                .wrap(security_headers())
         })
         .on_connect(handlers::middleware::on_connect)
         // A client must send its headers in time, and an idle connection does not stay open.
@@ -211,26 +253,17 @@ impl Application {
             settings.limits.client_request_timeout_ms,
         ))
         .client_disconnect_timeout(Duration::from_secs(1))
-        .keep_alive(match settings.limits.keep_alive_secs {
-            0 => KeepAlive::Disabled,
-            secs => KeepAlive::Timeout(Duration::from_secs(secs)),
-        })
+        .keep_alive(keep_alive(settings.limits.keep_alive_secs))
         .listen(listener)
         .map_err(|source| StartError::Listen {
             address: settings.listen.clone(),
             source,
         })?
         .shutdown_timeout(30);
-        let workers = settings.workers.unwrap_or_else(|| {
-            std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
-        });
-        // Database work runs on each worker's blocking threads, and only as many of them as there
-        // are pooled connections can do any: more threads would only queue on the pool, each
-        // with its own stack and allocator state.
-        let pool = settings.database.pool_size() as usize;
+        let (workers, blocking) = workers(&settings);
         server = server
             .workers(workers)
-            .worker_max_blocking_threads(pool.div_ceil(workers).max(2));
+            .worker_max_blocking_threads(blocking);
         Ok(Application {
             port,
             server: server.run(),

@@ -190,6 +190,62 @@ fn listed<T>(
     parsed.into_iter().collect()
 }
 
+fn ppp_model(m: &str) -> Result<PppModel, String> {
+    PppModel::parse(m)
+        .ok_or_else(|| format!("{m:?} is not a PPP model (see /v1/codelists/pppModel)"))
+}
+
+/// Each location says something, and its coordinates are on the globe.
+fn check_locations(p: &mut Problems, locations: &[LocationDto]) {
+    for (i, location) in locations.iter().enumerate() {
+        if location.description.is_none()
+            && location.region.is_none()
+            && location.coordinates.is_empty()
+        {
+            p.add(
+                format!("/locations/{i}"),
+                "a location needs a description, a region or coordinates",
+            );
+        }
+        for (j, [lon, lat]) in location.coordinates.iter().enumerate() {
+            if !(-180.0..=180.0).contains(lon) || !(-90.0..=90.0).contains(lat) {
+                p.add(
+                    format!("/locations/{i}/coordinates/{j}"),
+                    "must be [longitude, latitude] within [-180, 180] and [-90, 90]",
+                );
+            }
+        }
+    }
+}
+
+/// The documents, `None` where one is refused (its reasons are in `p`).
+fn documents(p: &mut Problems, documents: &[DocumentDto]) -> Vec<Option<Document>> {
+    let read = |(i, d): (usize, &DocumentDto)| {
+        let kind = p.take(
+            format!("/documents/{i}/documentType"),
+            DocumentType::try_from(d.document_type.clone()),
+        );
+        let url = p.take(format!("/documents/{i}/url"), web_url(&d.url));
+        Some(Document {
+            title: d.title.clone(),
+            document_type: kind?,
+            url: url?,
+            language: d.language.clone(),
+        })
+    };
+    documents.iter().enumerate().map(read).collect()
+}
+
+impl From<LocationDto> for Location {
+    fn from(l: LocationDto) -> Self {
+        Location {
+            description: l.description,
+            region: l.region,
+            coordinates: l.coordinates,
+        }
+    }
+}
+
 fn date(text: &str) -> Result<NaiveDate, String> {
     NaiveDate::parse_from_str(text, "%Y-%m-%d")
         .ok()
@@ -225,56 +281,14 @@ impl OpportunityInput {
         );
         let ppp_model = p.take(
             "/pppModel",
-            self.ppp_model
-                .as_deref()
-                .map(|m| {
-                    PppModel::parse(m).ok_or_else(|| {
-                        format!("{m:?} is not a PPP model (see /v1/codelists/pppModel)")
-                    })
-                })
-                .transpose(),
+            self.ppp_model.as_deref().map(ppp_model).transpose(),
         );
         let host_country = p.take(
             "/hostCountry",
             CountryCode::try_from(self.host_country.clone()),
         );
-        for (i, location) in self.locations.iter().enumerate() {
-            if location.description.is_none()
-                && location.region.is_none()
-                && location.coordinates.is_empty()
-            {
-                p.add(
-                    format!("/locations/{i}"),
-                    "a location needs a description, a region or coordinates",
-                );
-            }
-            for (j, [lon, lat]) in location.coordinates.iter().enumerate() {
-                if !(-180.0..=180.0).contains(lon) || !(-90.0..=90.0).contains(lat) {
-                    p.add(
-                        format!("/locations/{i}/coordinates/{j}"),
-                        "must be [longitude, latitude] within [-180, 180] and [-90, 90]",
-                    );
-                }
-            }
-        }
-        let documents: Vec<Option<Document>> = self
-            .documents
-            .iter()
-            .enumerate()
-            .map(|(i, d)| {
-                let kind = p.take(
-                    format!("/documents/{i}/documentType"),
-                    DocumentType::try_from(d.document_type.clone()),
-                );
-                let url = p.take(format!("/documents/{i}/url"), web_url(&d.url));
-                Some(Document {
-                    title: d.title.clone(),
-                    document_type: kind?,
-                    url: url?,
-                    language: d.language.clone(),
-                })
-            })
-            .collect();
+        check_locations(&mut p, &self.locations);
+        let documents = documents(&mut p, &self.documents);
         let estimated_cost = money(&mut p, "/estimatedCost", &self.estimated_cost);
         let investment_sought = money(&mut p, "/investmentSought", &self.investment_sought);
         let eoi_deadline = p.take(
@@ -304,15 +318,7 @@ impl OpportunityInput {
                 engagement_models: models?,
                 ppp_model: ppp_model?,
                 host_country: host_country?,
-                locations: self
-                    .locations
-                    .into_iter()
-                    .map(|l| Location {
-                        description: l.description,
-                        region: l.region,
-                        coordinates: l.coordinates,
-                    })
-                    .collect(),
+                locations: self.locations.into_iter().map(Location::from).collect(),
                 estimated_cost: estimated_cost?,
                 investment_sought: investment_sought?,
                 eoi_deadline: eoi_deadline?,
@@ -526,138 +532,116 @@ impl OpportunityListQuery {
     /// The filter, or a 400 naming every bad parameter.
     pub fn filter(&self) -> Result<OpportunityFilter, AppError> {
         let mut errors = Vec::new();
-        let mut each = |name: &str, values: &[String], ok: &dyn Fn(&str) -> bool| {
-            for v in values {
-                if !ok(v) {
-                    errors.push(bad_parameter(name, format!("{v:?} is not a valid code")));
-                }
-            }
-        };
-        each("sector", &self.sector, &|v| {
-            SectorCode::try_from(v.to_owned()).is_ok()
+        let e = &mut errors;
+        let sectors = many(e, "sector", &self.sector, |v| {
+            SectorCode::try_from(v.to_owned()).ok()
         });
-        each("engagementModel", &self.engagement_model, &|v| {
-            EngagementModel::parse(v).is_some()
+        let engagement_models = many(
+            e,
+            "engagementModel",
+            &self.engagement_model,
+            EngagementModel::parse,
+        );
+        let project_statuses = many(e, "projectStatus", &self.project_status, |v| {
+            ProjectStatus::try_from(v.to_owned()).ok()
         });
-        each("projectStatus", &self.project_status, &|v| {
-            ProjectStatus::try_from(v.to_owned()).is_ok()
+        let listing_statuses = many(
+            e,
+            "listingStatus",
+            &self.listing_status,
+            ListingStatus::parse,
+        );
+        let country = |v: &str| CountryCode::try_from(v.to_owned());
+        let host_country = one(e, "hostCountry", &self.host_country, country);
+        let partner_country = one(e, "partnerCountry", &self.partner_country, country);
+        let initiative_id = one(e, "initiativeId", &self.initiative_id, |v| {
+            InitiativeId::parse(v).ok_or("is not an initiative id".into())
         });
-        each("listingStatus", &self.listing_status, &|v| {
-            ListingStatus::parse(v).is_some()
+        let currency = one(e, "currency", &self.currency, |v| {
+            CurrencyCode::try_from(v.to_owned())
         });
-        let mut single =
-            |name: &str, value: &Option<String>, parse: &dyn Fn(&str) -> Result<(), String>| {
-                if let Some(v) = value
-                    && let Err(e) = parse(v)
-                {
-                    errors.push(bad_parameter(name, e));
-                }
-            };
-        single("hostCountry", &self.host_country, &|v| {
-            CountryCode::try_from(v.to_owned()).map(drop)
-        });
-        single("partnerCountry", &self.partner_country, &|v| {
-            CountryCode::try_from(v.to_owned()).map(drop)
-        });
-        single("initiativeId", &self.initiative_id, &|v| {
-            InitiativeId::parse(v)
-                .map(drop)
-                .ok_or("is not an initiative id".into())
-        });
-        single("currency", &self.currency, &|v| {
-            CurrencyCode::try_from(v.to_owned()).map(drop)
-        });
-        single("eoiDeadlineBefore", &self.eoi_deadline_before, &|v| {
-            date(v).map(drop)
-        });
-        single("eoiDeadlineAfter", &self.eoi_deadline_after, &|v| {
-            date(v).map(drop)
-        });
-        single("updatedSince", &self.updated_since, &|v| {
+        let eoi_deadline_before = one(e, "eoiDeadlineBefore", &self.eoi_deadline_before, date);
+        let eoi_deadline_after = one(e, "eoiDeadlineAfter", &self.eoi_deadline_after, date);
+        let updated_since = one(e, "updatedSince", &self.updated_since, |v| {
             DateTime::parse_from_rfc3339(v)
-                .map(drop)
+                .map(|t| t.naive_utc())
                 .map_err(|_| "must be an RFC 3339 instant".into())
         });
-        single("q", &self.q, &|v| {
-            if v.chars().count() > 200 {
-                Err("at most 200 characters".into())
-            } else {
-                Ok(())
-            }
+        let q = one(e, "q", &self.q, |v| match v.chars().count() {
+            0..=200 => Ok(v.to_lowercase()),
+            _ => Err("at most 200 characters".into()),
         });
-        let currency = self
-            .currency
-            .as_deref()
-            .and_then(|c| CurrencyCode::try_from(c.to_owned()).ok());
-        let mut bound = |name: &str, value: &Option<String>| -> Option<i64> {
-            let v = value.as_deref()?;
-            let Some(currency) = &currency else {
-                errors.push(bad_parameter(name, "needs currency"));
-                return None;
-            };
-            parse_minor_units(v, currency.minor_digits())
-                .map_err(|e| errors.push(bad_parameter(name, e)))
-                .ok()
-        };
-        let min = bound("minInvestment", &self.min_investment);
-        let max = bound("maxInvestment", &self.max_investment);
+        let min = bound(e, "minInvestment", &self.min_investment, currency.as_ref());
+        let max = bound(e, "maxInvestment", &self.max_investment, currency.as_ref());
         if !errors.is_empty() {
             return Err(AppError::bad_parameters(errors));
         }
         Ok(OpportunityFilter {
-            listing_statuses: self
-                .listing_status
-                .iter()
-                .filter_map(|s| ListingStatus::parse(s))
-                .collect(),
-            sectors: self
-                .sector
-                .iter()
-                .filter_map(|s| SectorCode::try_from(s.clone()).ok())
-                .collect(),
-            engagement_models: self
-                .engagement_model
-                .iter()
-                .filter_map(|s| EngagementModel::parse(s))
-                .collect(),
-            project_statuses: self
-                .project_status
-                .iter()
-                .filter_map(|s| ProjectStatus::try_from(s.clone()).ok())
-                .collect(),
-            host_country: self
-                .host_country
-                .clone()
-                .and_then(|c| CountryCode::try_from(c).ok()),
-            partner_country: self
-                .partner_country
-                .clone()
-                .and_then(|c| CountryCode::try_from(c).ok()),
-            initiative_id: self.initiative_id.as_deref().and_then(InitiativeId::parse),
+            listing_statuses,
+            sectors,
+            engagement_models,
+            project_statuses,
+            host_country,
+            partner_country,
+            initiative_id,
             investment: currency.map(|c| (c, min, max)),
-            eoi_deadline_before: self
-                .eoi_deadline_before
-                .as_deref()
-                .and_then(|d| date(d).ok()),
-            eoi_deadline_after: self
-                .eoi_deadline_after
-                .as_deref()
-                .and_then(|d| date(d).ok()),
-            updated_since: self
-                .updated_since
-                .as_deref()
-                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
-                .map(|t| t.naive_utc()),
-            words: self
-                .q
-                .as_deref()
-                .unwrap_or("")
-                .to_lowercase()
+            eoi_deadline_before,
+            eoi_deadline_after,
+            updated_since,
+            words: q
+                .unwrap_or_default()
                 .split_whitespace()
                 .map(str::to_owned)
                 .collect(),
         })
     }
+}
+
+/// An investment bound in minor units of `currency`, which it needs.
+fn bound(
+    errors: &mut Vec<FieldError>,
+    name: &str,
+    value: &Option<String>,
+    currency: Option<&CurrencyCode>,
+) -> Option<i64> {
+    let v = value.as_deref()?;
+    let Some(currency) = currency else {
+        errors.push(bad_parameter(name, "needs currency"));
+        return None;
+    };
+    parse_minor_units(v, currency.minor_digits())
+        .map_err(|e| errors.push(bad_parameter(name, e)))
+        .ok()
+}
+
+/// Every value of a repeated code parameter, each bad one named.
+fn many<T>(
+    errors: &mut Vec<FieldError>,
+    name: &str,
+    values: &[String],
+    parse: impl Fn(&str) -> Option<T>,
+) -> Vec<T> {
+    let mut parsed = Vec::new();
+    for v in values {
+        match parse(v) {
+            Some(value) => parsed.push(value),
+            None => errors.push(bad_parameter(name, format!("{v:?} is not a valid code"))),
+        }
+    }
+    parsed
+}
+
+/// A single parameter, named with its reason when bad.
+fn one<T>(
+    errors: &mut Vec<FieldError>,
+    name: &str,
+    value: &Option<String>,
+    parse: impl Fn(&str) -> Result<T, String>,
+) -> Option<T> {
+    let v = value.as_deref()?;
+    parse(v)
+        .map_err(|e| errors.push(bad_parameter(name, e)))
+        .ok()
 }
 
 #[cfg(test)]

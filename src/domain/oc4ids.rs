@@ -79,6 +79,79 @@ fn person(p: &Person) -> Value {
     v
 }
 
+fn location(index: usize, l: &Location) -> Value {
+    let mut loc = json!({"id": (index + 1).to_string()});
+    if let Some(description) = &l.description {
+        loc["description"] = json!(description);
+    }
+    if let Some(region) = &l.region {
+        loc["address"] = json!({"region": region});
+    }
+    match l.coordinates.as_slice() {
+        [] => {}
+        [point] => loc["geometry"] = json!({"type": "Point", "coordinates": point}),
+        line => loc["geometry"] = json!({"type": "LineString", "coordinates": line}),
+    }
+    loc
+}
+
+fn document(index: usize, doc: &Document) -> Value {
+    let mut v = json!({
+        "id": (index + 1).to_string(),
+        "documentType": doc.document_type.as_str(),
+        "title": doc.title,
+        "url": doc.url,
+    });
+    if let Some(language) = &doc.language {
+        v["language"] = json!(language);
+    }
+    v
+}
+
+/// The public authority and the focal person's party, each once.
+fn parties(related: &Related<'_>) -> Vec<Value> {
+    let mut parties = Vec::new();
+    if let Some(authority) = related.authority {
+        let people = match related.focal {
+            Some((focal, party)) if party.id == authority.id => vec![person(focal)],
+            _ => Vec::new(),
+        };
+        parties.push(organization(authority, &["publicAuthority"], people));
+    }
+    if let Some((focal, party)) = related.focal
+        && related.authority.is_none_or(|a| a.id != party.id)
+    {
+        let people = vec![person(focal)];
+        parties.push(organization(party, &["administrativeEntity"], people));
+    }
+    parties
+}
+
+/// The `investdesk` object: what the standard has no place for.
+fn extension(opportunity: &Opportunity, related: &Related<'_>) -> Value {
+    let d = &opportunity.data.data;
+    let mut ext = json!({
+        "engagementModels": d.engagement_models,
+        "hostCountry": d.host_country.as_str(),
+        "partnerCountries": d.partner_countries,
+        "listingStatus": opportunity.data.status,
+    });
+    if let Some(model) = d.ppp_model {
+        ext["pppModel"] = json!(model.as_str());
+    }
+    if let Some(deadline) = d.eoi_deadline {
+        ext["eoiDeadline"] = json!(deadline.format("%Y-%m-%d").to_string());
+    }
+    if let Some(sought) = &d.investment_sought {
+        ext["investmentSought"] =
+            json!({"amount": sought.amount(), "currency": sought.currency().as_str()});
+    }
+    if let Some(focal) = related.focal {
+        ext["focalPersonId"] = json!(focal.0.id);
+    }
+    ext
+}
+
 /// An opportunity as an OC4IDS project.
 pub fn project(opportunity: &Opportunity, related: &Related<'_>) -> Value {
     let d = &opportunity.data.data;
@@ -108,89 +181,29 @@ pub fn project(opportunity: &Opportunity, related: &Related<'_>) -> Value {
         p["budget"] = json!({"amount": money(cost)});
     }
     if !d.locations.is_empty() {
-        let locations: Vec<Value> = d
+        p["locations"] = d
             .locations
             .iter()
             .enumerate()
-            .map(|(i, l)| {
-                let mut loc = json!({"id": (i + 1).to_string()});
-                if let Some(description) = &l.description {
-                    loc["description"] = json!(description);
-                }
-                if let Some(region) = &l.region {
-                    loc["address"] = json!({"region": region});
-                }
-                match l.coordinates.len() {
-                    0 => {}
-                    1 => {
-                        loc["geometry"] = json!({"type": "Point", "coordinates": l.coordinates[0]})
-                    }
-                    _ => {
-                        loc["geometry"] =
-                            json!({"type": "LineString", "coordinates": l.coordinates})
-                    }
-                }
-                loc
-            })
+            .map(|(i, l)| location(i, l))
             .collect();
-        p["locations"] = Value::Array(locations);
     }
-    let mut parties = Vec::new();
     if let Some(authority) = related.authority {
         p["publicAuthority"] = json!({"id": authority.id, "name": authority.data.name});
-        let people = match related.focal {
-            Some((focal, party)) if party.id == authority.id => vec![person(focal)],
-            _ => Vec::new(),
-        };
-        parties.push(organization(authority, &["publicAuthority"], people));
     }
-    if let Some((focal, party)) = related.focal
-        && related.authority.is_none_or(|a| a.id != party.id)
-    {
-        parties.push(organization(
-            party,
-            &["administrativeEntity"],
-            vec![person(focal)],
-        ));
-    }
+    let parties = parties(related);
     if !parties.is_empty() {
         p["parties"] = Value::Array(parties);
     }
     if !d.documents.is_empty() {
-        let documents: Vec<Value> = d
+        p["documents"] = d
             .documents
             .iter()
             .enumerate()
-            .map(|(i, doc)| {
-                let mut v = json!({"id": (i + 1).to_string(), "documentType": doc.document_type.as_str(), "title": doc.title, "url": doc.url});
-                if let Some(language) = &doc.language {
-                    v["language"] = json!(language);
-                }
-                v
-            })
+            .map(|(i, doc)| document(i, doc))
             .collect();
-        p["documents"] = Value::Array(documents);
     }
-    let mut ext = json!({
-        "engagementModels": d.engagement_models,
-        "hostCountry": d.host_country.as_str(),
-        "partnerCountries": d.partner_countries,
-        "listingStatus": opportunity.data.status,
-    });
-    if let Some(model) = d.ppp_model {
-        ext["pppModel"] = json!(model.as_str());
-    }
-    if let Some(deadline) = d.eoi_deadline {
-        ext["eoiDeadline"] = json!(deadline.format("%Y-%m-%d").to_string());
-    }
-    if let Some(sought) = &d.investment_sought {
-        ext["investmentSought"] =
-            json!({"amount": sought.amount(), "currency": sought.currency().as_str()});
-    }
-    if let Some(focal) = related.focal {
-        ext["focalPersonId"] = json!(focal.0.id);
-    }
-    p["investdesk"] = ext;
+    p["investdesk"] = extension(opportunity, related);
     p
 }
 
@@ -284,6 +297,217 @@ fn take<T>(errors: &mut Vec<String>, what: &str, result: Result<T, String>) -> O
     result.map_err(|e| errors.push(format!("{what}: {e}"))).ok()
 }
 
+/// The strings of an array member (others skipped).
+fn strings(v: &Value, key: &str) -> Vec<String> {
+    v.get(key)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn required(v: &Value, key: &str) -> Result<String, String> {
+    text(v, key).ok_or_else(|| "is required".to_owned())
+}
+
+fn project_status(p: &Value) -> Result<ProjectStatus, String> {
+    // Legacy packages call maintenance `completed`.
+    let status = required(p, "status")?;
+    ProjectStatus::try_from(if status == "completed" {
+        "maintenance".to_owned()
+    } else {
+        status
+    })
+}
+
+/// The narrowest sector codes (a broad code listed beside its narrower code is implied by it).
+fn sectors(p: &Value, errors: &mut Vec<String>) -> Vec<SectorCode> {
+    let codes = strings(p, "sector");
+    let narrowest = codes.iter().filter(|code| {
+        !codes
+            .iter()
+            .any(|other| other.starts_with(&format!("{code}.")))
+    });
+    let sectors: Vec<SectorCode> = narrowest
+        .filter_map(|code| take(errors, "sector", SectorCode::try_from(code.clone())))
+        .collect();
+    if sectors.is_empty() {
+        errors.push("sector: at least one projectSector code is required".into());
+    }
+    sectors
+}
+
+/// An OC4IDS amount (a JSON number) or ours (`amount_as_text`, a decimal string).
+fn money_of(v: &Value, amount_as_text: bool) -> Result<Money, String> {
+    let currency = CurrencyCode::try_from(text(v, "currency").ok_or("has no currency")?)?;
+    let amount = if amount_as_text {
+        text(v, "amount").ok_or("has no amount")?
+    } else {
+        let n = v
+            .get("amount")
+            .and_then(Value::as_f64)
+            .ok_or("has no amount")?;
+        format!("{:.*}", currency.minor_digits() as usize, n)
+    };
+    Money::parse(&amount, currency)
+}
+
+fn coordinates(geometry: Option<&Value>) -> Vec<[f64; 2]> {
+    let raw = || {
+        geometry
+            .and_then(|g| g.get("coordinates"))
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    match geometry.and_then(|g| text(g, "type")).as_deref() {
+        Some("Point") => serde_json::from_value::<[f64; 2]>(raw())
+            .map(|c| vec![c])
+            .unwrap_or_default(),
+        Some("LineString" | "MultiPoint") => serde_json::from_value(raw()).unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn locations(p: &Value) -> Vec<Location> {
+    let read = |l: &Value| Location {
+        description: text(l, "description"),
+        region: l.get("address").and_then(|a| text(a, "region")),
+        coordinates: coordinates(l.get("geometry")),
+    };
+    let all = p.get("locations").and_then(Value::as_array);
+    all.map(|a| a.iter().map(read).collect())
+        .unwrap_or_default()
+}
+
+fn documents(p: &Value) -> Vec<Document> {
+    let read = |d: &Value| {
+        Some(Document {
+            title: text(d, "title")?,
+            document_type: DocumentType::try_from(text(d, "documentType")?).ok()?,
+            url: text(d, "url")?,
+            language: text(d, "language"),
+        })
+    };
+    let all = p.get("documents").and_then(Value::as_array);
+    all.map(|a| a.iter().filter_map(read).collect())
+        .unwrap_or_default()
+}
+
+/// The public authority: its entry in `parties` when there is one, else the reference itself.
+fn authority(p: &Value, parties: &[Value], errors: &mut Vec<String>) -> Option<ImportedParty> {
+    let reference = p.get("publicAuthority")?;
+    let id = text(reference, "id");
+    let org = parties
+        .iter()
+        .find(|org| id.is_some() && text(org, "id") == id)
+        .unwrap_or(reference);
+    take(
+        errors,
+        "publicAuthority",
+        imported_party(org, PartyKind::GovernmentAgency),
+    )
+}
+
+/// The focal person: the one `focalPersonId` names, else the first person of any party.
+fn focal(
+    parties: &[Value],
+    focal_id: Option<String>,
+    errors: &mut Vec<String>,
+) -> Option<ImportedPerson> {
+    for org in parties {
+        for person in org
+            .get("people")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            if focal_id.is_some() && text(person, "id") != focal_id {
+                continue;
+            }
+            let Some(party) = take(
+                errors,
+                "parties",
+                imported_party(org, PartyKind::GovernmentAgency),
+            ) else {
+                continue;
+            };
+            if let Some(name) = text(person, "name") {
+                return Some(ImportedPerson {
+                    id: text(person, "id"),
+                    name,
+                    job_title: text(person, "jobTitle"),
+                    email: text(person, "email"),
+                    telephone: text(person, "telephone"),
+                    party,
+                });
+            }
+        }
+    }
+    None
+}
+
+/// What the `investdesk` object carries, read with every error listed.
+struct Extension {
+    engagement_models: Vec<EngagementModel>,
+    ppp_model: Option<PppModel>,
+    partner_countries: Vec<CountryCode>,
+    eoi_deadline: Option<NaiveDate>,
+    investment_sought: Option<Money>,
+}
+
+fn extension_of(ext: &Value, errors: &mut Vec<String>) -> Extension {
+    let engagement_models: Vec<EngagementModel> = strings(ext, "engagementModels")
+        .iter()
+        .filter_map(|m| EngagementModel::parse(m))
+        .collect();
+    if engagement_models.is_empty() {
+        errors
+            .push("investdesk.engagementModels: at least one engagement model is required".into());
+    }
+    let ppp_model = text(ext, "pppModel")
+        .map(|m| PppModel::parse(&m).ok_or_else(|| format!("{m:?} is not a PPP model")))
+        .transpose();
+    let eoi_deadline = text(ext, "eoiDeadline")
+        .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| "is not a date".to_owned()))
+        .transpose();
+    let sought = ext
+        .get("investmentSought")
+        .map(|v| money_of(v, true))
+        .transpose();
+    Extension {
+        engagement_models,
+        ppp_model: take(errors, "investdesk.pppModel", ppp_model).flatten(),
+        partner_countries: strings(ext, "partnerCountries")
+            .into_iter()
+            .filter_map(|c| CountryCode::try_from(c).ok())
+            .collect(),
+        eoi_deadline: take(errors, "investdesk.eoiDeadline", eoi_deadline).flatten(),
+        investment_sought: take(errors, "investdesk.investmentSought", sought).flatten(),
+    }
+}
+
+/// The host country: ours, else the public authority's.
+fn host_country(ext: &Value, authority: Option<&ImportedParty>) -> Result<CountryCode, String> {
+    match text(ext, "hostCountry") {
+        Some(c) => CountryCode::try_from(c),
+        None => authority
+            .and_then(|a| a.country.clone())
+            .ok_or_else(|| "is required (or a public authority with a country)".to_owned()),
+    }
+}
+
+/// Our opportunity id, when the project came from here.
+fn local_id(p: &Value) -> Option<String> {
+    let ids = p.get("identifiers").and_then(Value::as_array)?;
+    let ours = ids
+        .iter()
+        .find(|i| text(i, "scheme").as_deref() == Some("investdesk"))?;
+    text(ours, "id")
+}
+
 /// Reads one project; every reason it cannot be imported is listed.
 pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
     let mut errors = Vec::new();
@@ -292,253 +516,27 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
         String::new()
     });
     let ext = p.get("investdesk").cloned().unwrap_or(Value::Null);
-
-    let title = take(
-        &mut errors,
-        "title",
-        text(p, "title").ok_or_else(|| "is required".to_owned()),
-    );
-    let description = take(
-        &mut errors,
-        "description",
-        text(p, "description").ok_or_else(|| "is required".to_owned()),
-    );
-    // Legacy packages call maintenance `completed`.
-    let status = text(p, "status").map(|s| {
-        if s == "completed" {
-            "maintenance".to_owned()
-        } else {
-            s
-        }
-    });
-    let project_status = take(
-        &mut errors,
-        "status",
-        status
-            .ok_or_else(|| "is required".to_owned())
-            .and_then(ProjectStatus::try_from),
-    );
-    let project_type = take(
-        &mut errors,
-        "type",
-        text(p, "type").map(ProjectType::try_from).transpose(),
-    );
-    let codes: Vec<String> = p
-        .get("sector")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|s| s.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default();
-    let mut sectors = Vec::new();
-    for code in &codes {
-        // A broad code listed beside its narrower code is implied by it.
-        if codes
-            .iter()
-            .any(|other| other.starts_with(&format!("{code}.")))
-        {
-            continue;
-        }
-        if let Some(s) = take(&mut errors, "sector", SectorCode::try_from(code.clone())) {
-            sectors.push(s);
-        }
-    }
-    if sectors.is_empty() {
-        errors.push("sector: at least one projectSector code is required".into());
-    }
-    let engagement_models: Vec<EngagementModel> = ext
-        .get("engagementModels")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|m| m.as_str().and_then(EngagementModel::parse))
-                .collect()
-        })
-        .unwrap_or_default();
-    if engagement_models.is_empty() {
-        errors
-            .push("investdesk.engagementModels: at least one engagement model is required".into());
-    }
-    let ppp_model = take(
-        &mut errors,
-        "investdesk.pppModel",
-        text(&ext, "pppModel")
-            .map(|m| PppModel::parse(&m).ok_or_else(|| format!("{m:?} is not a PPP model")))
-            .transpose(),
-    );
-    let partner_countries = ext
-        .get("partnerCountries")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|c| {
-                    c.as_str()
-                        .and_then(|c| CountryCode::try_from(c.to_owned()).ok())
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let eoi_deadline = take(
-        &mut errors,
-        "investdesk.eoiDeadline",
-        text(&ext, "eoiDeadline")
-            .map(|d| {
-                NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| "is not a date".to_owned())
-            })
-            .transpose(),
-    );
-    let money_of = |v: &Value, amount_as_text: bool| -> Result<Money, String> {
-        let currency = CurrencyCode::try_from(text(v, "currency").ok_or("has no currency")?)?;
-        let amount = if amount_as_text {
-            text(v, "amount").ok_or("has no amount")?
-        } else {
-            let n = v
-                .get("amount")
-                .and_then(Value::as_f64)
-                .ok_or("has no amount")?;
-            format!("{:.*}", currency.minor_digits() as usize, n)
-        };
-        Money::parse(&amount, currency)
-    };
-    let estimated_cost = take(
-        &mut errors,
-        "budget.amount",
-        p.pointer("/budget/amount")
-            .map(|v| money_of(v, false))
-            .transpose(),
-    );
-    let investment_sought = take(
-        &mut errors,
-        "investdesk.investmentSought",
-        ext.get("investmentSought")
-            .map(|v| money_of(v, true))
-            .transpose(),
-    );
-    let locations: Vec<Location> = p
-        .get("locations")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|l| {
-                    let geometry = l.get("geometry");
-                    let coordinates: Vec<[f64; 2]> =
-                        match geometry.and_then(|g| text(g, "type")).as_deref() {
-                            Some("Point") => serde_json::from_value::<[f64; 2]>(
-                                geometry
-                                    .and_then(|g| g.get("coordinates"))
-                                    .cloned()
-                                    .unwrap_or(Value::Null),
-                            )
-                            .map(|c| vec![c])
-                            .unwrap_or_default(),
-                            Some("LineString" | "MultiPoint") => serde_json::from_value(
-                                geometry
-                                    .and_then(|g| g.get("coordinates"))
-                                    .cloned()
-                                    .unwrap_or(Value::Null),
-                            )
-                            .unwrap_or_default(),
-                            _ => Vec::new(),
-                        };
-                    Location {
-                        description: text(l, "description"),
-                        region: l.get("address").and_then(|a| text(a, "region")),
-                        coordinates,
-                    }
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let documents: Vec<Document> = p
-        .get("documents")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(|d| {
-                    Some(Document {
-                        title: text(d, "title")?,
-                        document_type: DocumentType::try_from(text(d, "documentType")?).ok()?,
-                        url: text(d, "url")?,
-                        language: text(d, "language"),
-                    })
-                })
-                .collect()
-        })
-        .unwrap_or_default();
-    let parties: Vec<Value> = p
+    let title = take(&mut errors, "title", required(p, "title"));
+    let description = take(&mut errors, "description", required(p, "description"));
+    let project_status = take(&mut errors, "status", project_status(p));
+    let project_type = text(p, "type").map(ProjectType::try_from).transpose();
+    let project_type = take(&mut errors, "type", project_type);
+    let sectors = sectors(p, &mut errors);
+    let extension = extension_of(&ext, &mut errors);
+    let cost = p
+        .pointer("/budget/amount")
+        .map(|v| money_of(v, false))
+        .transpose();
+    let estimated_cost = take(&mut errors, "budget.amount", cost).flatten();
+    let parties = p
         .get("parties")
         .and_then(Value::as_array)
         .cloned()
         .unwrap_or_default();
-    let authority_id = p.get("publicAuthority").and_then(|a| text(a, "id"));
-    let authority = match parties
-        .iter()
-        .find(|org| text(org, "id") == authority_id && authority_id.is_some())
-    {
-        Some(org) => take(
-            &mut errors,
-            "publicAuthority",
-            imported_party(org, PartyKind::GovernmentAgency),
-        ),
-        None => p.get("publicAuthority").and_then(|a| {
-            take(
-                &mut errors,
-                "publicAuthority",
-                imported_party(a, PartyKind::GovernmentAgency),
-            )
-        }),
-    };
-    let focal_id = text(&ext, "focalPersonId");
-    let mut focal = None;
-    for org in &parties {
-        for person in org
-            .get("people")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            if focal.is_none() && (focal_id.is_none() || text(person, "id") == focal_id) {
-                let Some(party) = take(
-                    &mut errors,
-                    "parties",
-                    imported_party(org, PartyKind::GovernmentAgency),
-                ) else {
-                    continue;
-                };
-                if let Some(name) = text(person, "name") {
-                    focal = Some(ImportedPerson {
-                        id: text(person, "id"),
-                        name,
-                        job_title: text(person, "jobTitle"),
-                        email: text(person, "email"),
-                        telephone: text(person, "telephone"),
-                        party,
-                    });
-                }
-            }
-        }
-    }
-    let host_country = take(
-        &mut errors,
-        "investdesk.hostCountry",
-        match text(&ext, "hostCountry") {
-            Some(c) => CountryCode::try_from(c),
-            None => authority
-                .as_ref()
-                .and_then(|a| a.country.clone())
-                .ok_or_else(|| "is required (or a public authority with a country)".to_owned()),
-        },
-    );
-    let local_id = p
-        .get("identifiers")
-        .and_then(Value::as_array)
-        .and_then(|ids| {
-            ids.iter()
-                .find(|i| text(i, "scheme").as_deref() == Some("investdesk"))
-        })
-        .and_then(|i| text(i, "id"));
+    let authority = authority(p, &parties, &mut errors);
+    let focal = focal(&parties, text(&ext, "focalPersonId"), &mut errors);
+    let host_country = host_country(&ext, authority.as_ref());
+    let host_country = take(&mut errors, "investdesk.hostCountry", host_country);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -558,6 +556,7 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
     else {
         return Err(vec!["the project is incomplete".into()]);
     };
+    let local_id = local_id(p);
     let oc4ids_id = (Some(&id) != local_id.as_ref()).then(|| id.clone());
     Ok(ImportedProject {
         id,
@@ -569,18 +568,18 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
             sectors,
             project_type,
             project_status,
-            engagement_models,
-            ppp_model: ppp_model.flatten(),
+            engagement_models: extension.engagement_models,
+            ppp_model: extension.ppp_model,
             host_country,
-            locations,
-            estimated_cost: estimated_cost.flatten(),
-            investment_sought: investment_sought.flatten(),
-            eoi_deadline: eoi_deadline.flatten(),
+            locations: locations(p),
+            estimated_cost,
+            investment_sought: extension.investment_sought,
+            eoi_deadline: extension.eoi_deadline,
             public_authority_id: None,
             focal_person_id: None,
-            partner_countries,
+            partner_countries: extension.partner_countries,
             initiative_id: None,
-            documents,
+            documents: documents(p),
             oc4ids_id,
         },
         authority,

@@ -2,7 +2,7 @@
 //! `tracing` span, refuses what HTTP does not allow before any other work, renders every error as
 //! problem+json with the request's path and id, and writes the metrics and the log line.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -207,6 +207,64 @@ fn render_problem(
     ServiceResponse::new(request, replacement)
 }
 
+/// The request id, `no-store` for what a key may see, and the connection's end when asked.
+fn set_headers(
+    response: &mut ServiceResponse<BoxBody>,
+    id: &str,
+    authenticated: bool,
+    close: bool,
+) {
+    if let Ok(value) = HeaderValue::from_str(id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    // What a key may see must not be kept by shared caches or the browser.
+    if authenticated {
+        response
+            .headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    if close {
+        response
+            .response_mut()
+            .head_mut()
+            .set_connection_type(actix_web::http::ConnectionType::Close);
+    }
+}
+
+/// The request's metrics and its log line.
+fn record(
+    response: &ServiceResponse<BoxBody>,
+    method: &'static str,
+    path: &str,
+    elapsed: Duration,
+) {
+    let status = response.status().as_u16();
+    let route = response
+        .request()
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let key_id = response
+        .request()
+        .extensions()
+        .get::<AuthenticatedKey>()
+        .map(|k| k.0.clone())
+        .unwrap_or_default();
+    let elapsed = elapsed.as_secs_f64();
+    let labels = [("method", method.to_owned()), ("route", route.clone())];
+    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
+    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status.to_string())
+        .increment(1);
+    tracing::info!(
+            method,
+            path = %path,
+            route = %route,
+            status,
+            latency_ms = format_args!("{:.2}", elapsed * 1000.0),
+            key_id = %key_id,
+            "request"
+    );
+}
+
 /// Middleware: assigns the request id and span, refuses what HTTP forbids, renders every error
 /// as problem+json, answers `HEAD` as `GET` without the body, and logs one line per request.
 pub async fn requests(
@@ -258,48 +316,8 @@ pub async fn requests(
     };
     let mut response = span.in_scope(|| render_problem(response, &context));
 
-    if let Ok(value) = HeaderValue::from_str(&context.id) {
-        response.headers_mut().insert(REQUEST_ID, value);
-    }
-    // What a key may see must not be kept by shared caches or the browser.
-    if authenticated {
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    }
-    if close {
-        response
-            .response_mut()
-            .head_mut()
-            .set_connection_type(actix_web::http::ConnectionType::Close);
-    }
-    let status = response.status().as_u16();
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "unmatched".to_owned());
-    let key_id = response
-        .request()
-        .extensions()
-        .get::<AuthenticatedKey>()
-        .map(|k| k.0.clone())
-        .unwrap_or_default();
-    let elapsed = started.elapsed().as_secs_f64();
-    let labels = [("method", method.to_owned()), ("route", route.clone())];
-    metrics::histogram!("http_request_duration_seconds", &labels).record(elapsed);
-    metrics::counter!("http_requests_total", "method" => method, "route" => route.clone(), "status" => status.to_string())
-        .increment(1);
-    span.in_scope(|| {
-        tracing::info!(
-            method,
-            path = %context.path,
-            route = %route,
-            status,
-            latency_ms = format_args!("{:.2}", elapsed * 1000.0),
-            key_id = %key_id,
-            "request"
-        )
-    });
+    set_headers(&mut response, &context.id, authenticated, close);
+    span.in_scope(|| record(&response, method, &context.path, started.elapsed()));
     Ok(response)
 }
 

@@ -315,28 +315,30 @@ fn like_pattern(word: &str) -> String {
     format!("%{escaped}%")
 }
 
-fn filtered(filter: &OpportunityFilter) -> opportunities::BoxedQuery<'static, MultiBackend> {
-    let mut query = opportunities::table.into_boxed();
-    let public: Vec<ListingStatus> = ListingStatus::ALL
-        .iter()
-        .copied()
-        .filter(|s| s.is_public())
-        .collect();
+type Boxed = opportunities::BoxedQuery<'static, MultiBackend>;
+
+/// Narrows to the requested listing statuses.
+fn by_listing_status(query: Boxed, filter: &OpportunityFilter) -> Boxed {
+    let public = ListingStatus::ALL.iter().filter(|s| s.is_public()).count();
     let mut requested = filter.listing_statuses.clone();
     requested.sort_by_key(|s| s.as_str());
     requested.dedup();
     match requested.as_slice() {
-        [] => {}
+        [] => query,
         // The public catalogue: one indexed value instead of a list.
-        statuses if statuses.len() == public.len() && statuses.iter().all(|s| s.is_public()) => {
-            query = query.filter(opportunities::is_public.eq(1));
+        statuses if statuses.len() == public && statuses.iter().all(|s| s.is_public()) => {
+            query.filter(opportunities::is_public.eq(1))
         }
-        [one] => query = query.filter(opportunities::listing_status.eq(one.as_str())),
+        [one] => query.filter(opportunities::listing_status.eq(one.as_str())),
         statuses => {
             let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
-            query = query.filter(opportunities::listing_status.eq_any(statuses));
+            query.filter(opportunities::listing_status.eq_any(statuses))
         }
     }
+}
+
+fn filtered(filter: &OpportunityFilter) -> Boxed {
+    let mut query = by_listing_status(opportunities::table.into_boxed(), filter);
     if !filter.sectors.is_empty() {
         let bits =
             bits(&filter.sectors, |s| sector_bit(s.as_str())).expect("every sector code has a bit");
@@ -748,7 +750,7 @@ mod tests {
 
         let (_dir, db) = database();
         let mut conn = db.get().unwrap();
-        crate::services::seed::synthetic(&mut conn, 300, |_, _| {}).unwrap();
+        crate::services::synthetic::generate(&mut conn, 300, |_, _| {}).unwrap();
         let written = masks(&mut conn);
         assert!(written.iter().all(|(_, mask)| *mask != 0));
         diesel::sql_query("UPDATE opportunities SET facet_mask = 0")

@@ -78,13 +78,17 @@ pub(crate) fn announce<R: Resource>(
 }
 
 /// Creates a resource from `data` and answers with `render` of it.
-pub(crate) async fn create<R: Resource>(
+pub(crate) async fn create<R, F>(
     state: &AppState,
     caller: &Caller,
     key: Option<IdempotencyKey>,
     data: R::Data,
-    render: impl Fn(&Stored<R::Id, R::Data>, Shown) -> Result<Reply, AppError> + Send + Sync + 'static,
-) -> Result<Reply, AppError> {
+    render: F,
+) -> Result<Reply, AppError>
+where
+    R: Resource,
+    F: Fn(&Stored<R::Id, R::Data>, Shown) -> Result<Reply, AppError> + Send + Sync + 'static,
+{
     write_once(
         state,
         caller,

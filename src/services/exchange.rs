@@ -17,7 +17,7 @@ use crate::domain::access::Caller;
 use crate::domain::codes::ListingStatus;
 use crate::domain::ids::{OpportunityId, PartyId, PersonId};
 use crate::domain::oc4ids::{self, ImportedParty, ImportedPerson, ImportedProject, Related};
-use crate::domain::opportunities::{Listing, Opportunity};
+use crate::domain::opportunities::{Listing, Opportunity, OpportunityData};
 use crate::domain::opportunities::{OpportunityFilter, OpportunitySort};
 use crate::domain::page::{PageRequest, Position, Positioned};
 use crate::domain::parties::{Identifier, PartyData};
@@ -150,6 +150,89 @@ fn resolve_person(
     Ok(created.id)
 }
 
+/// What an import does to an opportunity it already has: `None` when nothing changes.
+fn update_existing(
+    conn: &mut DbConnection,
+    current: &Opportunity,
+    data: OpportunityData,
+    publish: bool,
+) -> Result<Option<Opportunity>, AppError> {
+    let now = persistence::now();
+    let mut listing = Listing {
+        data,
+        status: current.data.status,
+        published_at: current.data.published_at,
+    };
+    if publish
+        && current.data.status != ListingStatus::Archived
+        && listing.data.missing_for_publication().is_empty()
+    {
+        listing.status = ListingStatus::Published;
+    }
+    if listing.status == ListingStatus::Published && listing.published_at.is_none() {
+        listing.published_at = Some(now);
+    }
+    if listing == current.data {
+        return Ok(None);
+    }
+    validate(conn, &listing)?;
+    let next = Stored {
+        data: listing,
+        updated_at: now,
+        version: current.version + 1,
+        ..current.clone()
+    };
+    if !service::write(conn, &next, current.version)? {
+        return Err(AppError::PreconditionFailed);
+    }
+    let published =
+        next.data.status != current.data.status && next.data.status == ListingStatus::Published;
+    let kind = if published {
+        "opportunity.published"
+    } else {
+        "opportunity.updated"
+    };
+    record(conn, opportunity_event(kind, &next))?;
+    Ok(Some(next))
+}
+
+/// A new opportunity from an imported project, under its own id when the project came from here
+/// and the id is free.
+fn create_new(
+    conn: &mut DbConnection,
+    local: Option<OpportunityId>,
+    data: OpportunityData,
+    publish: bool,
+) -> Result<Opportunity, AppError> {
+    let now = persistence::now();
+    let status = if publish && data.missing_for_publication().is_empty() {
+        ListingStatus::Published
+    } else {
+        ListingStatus::Draft
+    };
+    let listing = Listing {
+        data,
+        status,
+        published_at: (status == ListingStatus::Published).then_some(now),
+    };
+    validate(conn, &listing)?;
+    let created = Stored {
+        id: local
+            .filter(|id| !store::exists(conn, id).unwrap_or(true))
+            .unwrap_or_else(OpportunityId::generate),
+        data: listing,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+    };
+    service::insert(conn, &created)?;
+    record(conn, opportunity_event("opportunity.created", &created))?;
+    if status == ListingStatus::Published {
+        record(conn, opportunity_event("opportunity.published", &created))?;
+    }
+    Ok(created)
+}
+
 fn import_one(
     conn: &mut DbConnection,
     project: ImportedProject,
@@ -173,90 +256,18 @@ fn import_one(
         Some(o) => Some(o),
         None => store::find_by_oc4ids(conn, &project.id)?,
     };
-    let mut warnings = Vec::new();
-    let wanted = |current: ListingStatus| -> ListingStatus {
-        if publish && current != ListingStatus::Archived {
-            ListingStatus::Published
-        } else {
-            current
-        }
-    };
-    let now = persistence::now();
     let (status, opportunity) = match existing {
-        Some(current) => {
-            let mut listing = Listing {
-                data,
-                status: wanted(current.data.status),
-                published_at: current.data.published_at,
-            };
-            if listing.status == ListingStatus::Published
-                && !listing.data.missing_for_publication().is_empty()
-            {
-                listing.status = current.data.status;
-            }
-            if listing.status == ListingStatus::Published && listing.published_at.is_none() {
-                listing.published_at = Some(now);
-            }
-            if listing == current.data {
-                ("unchanged", current)
-            } else {
-                validate(conn, &listing)?;
-                let next = Stored {
-                    data: listing,
-                    updated_at: now,
-                    version: current.version + 1,
-                    ..current.clone()
-                };
-                if !service::write(conn, &next, current.version)? {
-                    return Err(AppError::PreconditionFailed);
-                }
-                let kind = if next.data.status != current.data.status
-                    && next.data.status == ListingStatus::Published
-                {
-                    "opportunity.published"
-                } else {
-                    "opportunity.updated"
-                };
-                record(conn, opportunity_event(kind, &next))?;
-                ("updated", next)
-            }
-        }
-        None => {
-            let complete = data.missing_for_publication().is_empty();
-            let status = if publish && complete {
-                ListingStatus::Published
-            } else {
-                ListingStatus::Draft
-            };
-            let listing = Listing {
-                data,
-                status,
-                published_at: (status == ListingStatus::Published).then_some(now),
-            };
-            validate(conn, &listing)?;
-            let created = Stored {
-                id: local
-                    .filter(|id| !store::exists(conn, id).unwrap_or(true))
-                    .unwrap_or_else(OpportunityId::generate),
-                data: listing,
-                created_at: now,
-                updated_at: now,
-                version: 1,
-            };
-            service::insert(conn, &created)?;
-            record(conn, opportunity_event("opportunity.created", &created))?;
-            if status == ListingStatus::Published {
-                record(conn, opportunity_event("opportunity.published", &created))?;
-            }
-            ("created", created)
-        }
+        Some(current) => match update_existing(conn, &current, data, publish)? {
+            Some(next) => ("updated", next),
+            None => ("unchanged", current),
+        },
+        None => ("created", create_new(conn, local, data, publish)?),
     };
+    let mut warnings = Vec::new();
     if publish && opportunity.data.status != ListingStatus::Published {
         for (pointer, detail) in opportunity.data.data.missing_for_publication() {
-            warnings.push(format!(
-                "not published: {} {detail}",
-                pointer.trim_start_matches('/')
-            ));
+            let field = pointer.trim_start_matches('/');
+            warnings.push(format!("not published: {field} {detail}"));
         }
     }
     Ok(ImportResult {

@@ -100,7 +100,7 @@ pub async fn create(
 ) -> Result<Reply, AppError> {
     caller.require_staff()?;
     let data = input.parse()?;
-    crud::create::<Initiatives>(state, caller, key, data, |initiative, _| {
+    crud::create::<Initiatives, _>(state, caller, key, data, |initiative, _| {
         Reply::created(
             location(&initiative.id),
             Some(initiative.version),

@@ -376,6 +376,11 @@ fn changed_data(current: &Interest, changes: InterestChanges) -> InterestData {
     }
 }
 
+/// A timeline entry's details: the value before and after.
+fn change(from: serde_json::Value, to: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({"from": from, "to": to})
+}
+
 /// Appends one timeline entry per changed field, and a feed event naming the changes investors
 /// may know of.
 fn record_changes(
@@ -385,7 +390,6 @@ fn record_changes(
     next: &Interest,
 ) -> Result<(), AppError> {
     let after = &next.data;
-    let change = |from: serde_json::Value, to: serde_json::Value| serde_json::json!({"from": from, "to": to});
     let money =
         |m: &Option<crate::domain::money::Money>| serde_json::json!(m.as_ref().map(MoneyDto::from));
     let mut changed = Vec::new();

@@ -14,6 +14,7 @@ pub mod people;
 pub mod rate_limit;
 pub mod seed;
 pub mod stats;
+pub mod synthetic;
 pub mod webhooks;
 
 use crate::api::pagination::CursorCodec;

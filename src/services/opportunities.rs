@@ -398,6 +398,19 @@ pub async fn update(
         .await
 }
 
+/// Refuses to delete what investors may have seen: only a draft that was never published goes.
+fn deletable(current: &Opportunity) -> Result<(), AppError> {
+    let never_published = current.data.published_at.is_none();
+    if current.data.status == ListingStatus::Draft && never_published {
+        return Ok(());
+    }
+    Err(AppError::conflict(
+        "archiveInstead",
+        "Only a draft that was never published can be deleted; archive this opportunity \
+         instead (PATCH {\"listingStatus\": \"archived\"}).",
+    ))
+}
+
 /// Deletes a draft that was never published; anything else must be archived instead.
 pub async fn delete(
     state: &AppState,
@@ -410,16 +423,11 @@ pub async fn delete(
     state
         .db
         .write(move |conn| {
-                let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
-                expected.check(current.version)?;
-                if current.data.status != ListingStatus::Draft || current.data.published_at.is_some() {
-                    return Err(AppError::conflict(
-                        "archiveInstead",
-                        "Only a draft that was never published can be deleted; archive this opportunity instead (PATCH {\"listingStatus\": \"archived\"}).",
-                    ));
-                }
-                store::delete(conn, &id)?;
-                record(conn, opportunity_event("opportunity.deleted", &current))
+            let current = store::get(conn, &id)?.ok_or(AppError::NotFound)?;
+            expected.check(current.version)?;
+            deletable(&current)?;
+            store::delete(conn, &id)?;
+            record(conn, opportunity_event("opportunity.deleted", &current))
         })
         .await
 }

@@ -117,7 +117,7 @@ pub async fn create(
 ) -> Result<Reply, AppError> {
     caller.require_staff()?;
     let data = input.parse()?;
-    crud::create::<Parties>(state, caller, key, data, |party, _| {
+    crud::create::<Parties, _>(state, caller, key, data, |party, _| {
         Reply::created(
             location(&party.id),
             Some(party.version),

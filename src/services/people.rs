@@ -88,7 +88,7 @@ pub async fn create(
 ) -> Result<Reply, AppError> {
     caller.require_staff()?;
     let data = input.parse()?;
-    crud::create::<People>(state, caller, key, data, |person, _| {
+    crud::create::<People, _>(state, caller, key, data, |person, _| {
         Reply::created(
             location(&person.id),
             Some(person.version),

@@ -156,7 +156,8 @@ async fn synthetic_data_loads_in_bulk_and_serves_like_any_other() {
     .unwrap();
     let mut conn = db.get().unwrap();
     let mut calls = 0;
-    let report = investdesk::services::seed::synthetic(&mut conn, 3000, |_, _| calls += 1).unwrap();
+    let report =
+        investdesk::services::synthetic::generate(&mut conn, 3000, |_, _| calls += 1).unwrap();
     assert_eq!(
         (
             report.opportunities,
