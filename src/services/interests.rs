@@ -299,6 +299,9 @@ pub async fn list(
         .map(|id| OpportunityId::parse(id).ok_or(AppError::NotFound))
         .transpose()?;
     let paging = request.paging(&state.cursors, request.query.paging(), &LIST)?;
+    // An opportunity in the path must be one the caller may see (a 404 otherwise); one named in
+    // the query is a filter like any other, which may match nothing.
+    let in_path = opportunity.clone();
     let mut filter = request.query.filter(opportunity)?;
     if !caller.is_staff() {
         filter.involving = Some(caller.investor_party().cloned().ok_or(AppError::Forbidden(
@@ -310,7 +313,7 @@ pub async fn list(
     let (items, total) = state
         .db
         .run(move |conn| {
-            if let Some(opportunity) = &filter.opportunity_id
+            if let Some(opportunity) = &in_path
                 && opportunities::get(conn, opportunity)?
                     .filter(|o| staff || o.data.status.is_public())
                     .is_none()

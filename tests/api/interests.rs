@@ -979,3 +979,29 @@ async fn an_investor_cannot_make_another_party_its_co_investor() {
         assert_eq!(page["totalCount"], 0);
     }
 }
+
+#[actix_web::test]
+async fn an_opportunity_filter_matching_nothing_is_an_empty_page_but_a_path_to_nothing_is_a_404() {
+    let app = spawn_app().await;
+    let opportunity = m6(&app).await;
+    let (key, _) = app.investor("Government of Azerbaijan", "AZ").await;
+    express(&app, &opportunity, &key).await;
+    let unknown = "opp_01jd8x3v5ffd2b6jq4w5k9h8zq";
+    for who in [app.officer(), As::Key(&key)] {
+        let filtered = app
+            .get(&format!("/v1/interests?opportunityId={unknown}"), who)
+            .await;
+        assert_eq!(filtered.status(), 200);
+        let page: Value = filtered.json().await.unwrap();
+        assert_eq!(page["items"], json!([]));
+        let known = app
+            .get(&format!("/v1/interests?opportunityId={opportunity}"), who)
+            .await;
+        let page: Value = known.json().await.unwrap();
+        assert_eq!(page["items"].as_array().unwrap().len(), 1);
+        let nested = app
+            .get(&format!("/v1/opportunities/{unknown}/interests"), who)
+            .await;
+        problem(nested, 404).await;
+    }
+}
