@@ -174,6 +174,43 @@ pub struct ServeSettings {
     pub metrics_token: Option<MetricsToken>,
     #[command(flatten)]
     pub limits: LimitSettings,
+    #[command(flatten)]
+    pub oc4ids: Oc4idsSettings,
+}
+
+/// Who publishes the OC4IDS packages, and the prefix of the project ids they mint.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct Oc4idsSettings {
+    /// The OC4IDS project-id prefix registered for this agency (`oc4ids-` and six characters);
+    /// project ids become `<prefix>-<opportunity id>`.
+    #[arg(long, env = "INVESTDESK_OC4IDS_PREFIX", value_parser = crate::domain::oc4ids::check_prefix)]
+    pub oc4ids_prefix: Option<String>,
+    /// The packages' publisher name.
+    #[arg(
+        long,
+        env = "INVESTDESK_OC4IDS_PUBLISHER_NAME",
+        default_value = "InvestDesk"
+    )]
+    pub oc4ids_publisher_name: String,
+    /// The scheme of the publisher's identifier (e.g. `GB-COH`).
+    #[arg(long, env = "INVESTDESK_OC4IDS_PUBLISHER_SCHEME")]
+    pub oc4ids_publisher_scheme: Option<String>,
+    /// The publisher's identifier in that scheme.
+    #[arg(long, env = "INVESTDESK_OC4IDS_PUBLISHER_UID")]
+    pub oc4ids_publisher_uid: Option<String>,
+}
+
+impl Oc4idsSettings {
+    pub fn package(&self) -> crate::domain::oc4ids::PackageSettings {
+        crate::domain::oc4ids::PackageSettings {
+            prefix: self.oc4ids_prefix.clone(),
+            publisher: crate::domain::oc4ids::Publisher {
+                name: self.oc4ids_publisher_name.clone(),
+                scheme: self.oc4ids_publisher_scheme.clone(),
+                uid: self.oc4ids_publisher_uid.clone(),
+            },
+        }
+    }
 }
 
 /// The bearer token `/metrics` asks for; never printed.
@@ -224,6 +261,10 @@ impl ServeSettings {
             metrics_listen: None,
             metrics_token: None,
             limits: LimitSettings::default(),
+            oc4ids: Oc4idsSettings {
+                oc4ids_publisher_name: "InvestDesk".to_owned(),
+                ..Oc4idsSettings::default()
+            },
         }
     }
 }

@@ -42,7 +42,7 @@ enum Command {
     #[command(
         after_help = "Example:\n  INVESTDESK_DATABASE_URL=postgres://postgres@127.0.0.1:5432/investdesk investdesk serve --listen 0.0.0.0:8080"
     )]
-    Serve(ServeSettings),
+    Serve(Box<ServeSettings>),
     /// Apply pending database migrations and exit.
     #[command(after_help = "Example:\n  investdesk migrate --database-url sqlite://investdesk.db")]
     Migrate(DatabaseSettings),
@@ -94,6 +94,8 @@ enum ExportCommand {
     Oc4ids {
         #[command(flatten)]
         database: DatabaseSettings,
+        #[command(flatten)]
+        oc4ids: investdesk::config::Oc4idsSettings,
     },
 }
 
@@ -249,9 +251,9 @@ fn main() -> ExitCode {
     telemetry::init(cli.log_format);
     let command = cli
         .command
-        .unwrap_or_else(|| Command::Serve(ServeSettings::parse_from_env()));
+        .unwrap_or_else(|| Command::Serve(Box::new(ServeSettings::parse_from_env())));
     let result = match command {
-        Command::Serve(settings) => serve(settings),
+        Command::Serve(settings) => serve(*settings),
         Command::Migrate(settings) => {
             connection::connect_once(&settings.database_url, settings.sqlite_synchronous)
                 .and_then(|mut conn| database::migrate(&mut conn))
@@ -264,7 +266,9 @@ fn main() -> ExitCode {
         }
         Command::Healthcheck { listen } => healthcheck(&listen),
         Command::BenchDb { database, seconds } => bench_db(&database, seconds),
-        Command::Export(ExportCommand::Oc4ids { database }) => export_oc4ids(&database),
+        Command::Export(ExportCommand::Oc4ids { database, oc4ids }) => {
+            export_oc4ids(&database, &oc4ids.package())
+        }
         Command::Seed {
             database,
             demo,
@@ -316,18 +320,29 @@ fn healthcheck(listen: &str) -> Result<(), String> {
     }
 }
 
-/// Writes every published opportunity as one package, reading page by page.
 /// Writes every published opportunity as one package, reading and writing page by page so
 /// memory stays flat whatever the catalogue's size.
-fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
+fn export_oc4ids(
+    settings: &DatabaseSettings,
+    package: &investdesk::domain::oc4ids::PackageSettings,
+) -> Result<(), String> {
+    use investdesk::domain::codes::ListingStatus;
     use investdesk::domain::opportunities::{OpportunityFilter, OpportunitySort};
     use std::io::Write;
     let mut conn = connect_existing(settings)?;
-    // The package around an empty project list, split where the projects go.
+    let filter = OpportunityFilter {
+        listing_statuses: vec![ListingStatus::Published],
+        ..OpportunityFilter::default()
+    };
+    // The package around an empty project list, split where the projects go; published as of
+    // the latest change of what it holds.
+    let latest = investdesk::persistence::opportunities::latest_update(&mut conn, &filter)
+        .map_err(|e| e.to_string())?;
     let frame = serde_json::to_string_pretty(&investdesk::domain::oc4ids::package(
         Vec::new(),
         "investdesk:export",
-        None,
+        package,
+        latest,
     ))
     .map_err(|e| e.to_string())?;
     let (head, tail) = frame
@@ -344,10 +359,10 @@ fn export_oc4ids(settings: &DatabaseSettings) -> Result<(), String> {
             after: after.clone(),
             limit: 100,
         };
-        let (opportunities, batch) =
-            services::exchange::projects_page(&mut conn, OpportunityFilter::default(), &page)
-                .map_err(|e| e.to_string())?;
-        for project in batch {
+        let exported = services::exchange::projects_page(&mut conn, &filter, &page, package)
+            .map_err(|e| e.to_string())?;
+        let opportunities = exported.opportunities;
+        for project in exported.projects {
             if written == 0 {
                 write!(out, "{head}\"projects\": [\n    ").map_err(io)?;
             } else {

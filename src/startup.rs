@@ -126,6 +126,7 @@ fn state(settings: &ServeSettings, database: Database) -> Result<web::Data<AppSt
     state.limits = settings.limits.rate_limits();
     state.body_timeout = Duration::from_millis(settings.limits.client_body_timeout_ms);
     state.import_limit = usize::try_from(settings.limits.import_limit_bytes).unwrap_or(usize::MAX);
+    state.oc4ids = settings.oc4ids.package();
     Ok(web::Data::new(state))
 }
 

@@ -13,12 +13,17 @@ use crate::request::MAX_DEPTH;
 /// wrong shape, or text with control characters (NUL included, which PostgreSQL cannot store),
 /// is a 422 naming where.
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
-    let Strict(value) = serde_json::from_slice(body).map_err(|e| {
+    let not_json = |e: serde_json::Error| {
         AppError::bad_request(format!(
             "The body is not valid JSON: {}",
             describe_serde(&e)
         ))
-    })?;
+    };
+    // Two readings: the first only checks that no object names a member twice (where
+    // `serde_json::Value` would silently keep the last, and another reader the first); the
+    // second builds the value, its numbers kept as their exact text.
+    serde_json::from_slice::<UniqueMembers>(body).map_err(not_json)?;
+    let value: serde_json::Value = serde_json::from_slice(body).map_err(not_json)?;
     let depth = depth_of(&value);
     if depth > MAX_DEPTH {
         return Err(AppError::bad_request(format!(
@@ -28,73 +33,64 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, AppError> {
     from_value(value)
 }
 
-/// A JSON value read strictly: an object that names a member twice is refused, where
-/// `serde_json::Value` would silently keep the last (and another reader, the first).
-struct Strict(serde_json::Value);
+/// JSON read only to refuse an object that names a member twice; nothing is kept.
+struct UniqueMembers;
 
-impl<'de> serde::Deserialize<'de> for Strict {
+impl<'de> serde::Deserialize<'de> for UniqueMembers {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(StrictVisitor).map(Strict)
+        deserializer.deserialize_any(UniqueVisitor)
     }
 }
 
-struct StrictVisitor;
+struct UniqueVisitor;
 
-impl<'de> serde::de::Visitor<'de> for StrictVisitor {
-    type Value = serde_json::Value;
+impl<'de> serde::de::Visitor<'de> for UniqueVisitor {
+    type Value = UniqueMembers;
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
         f.write_str("a JSON value")
     }
 
-    fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
-        Ok(v.into())
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(UniqueMembers)
     }
 
-    fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
-        Ok(v.into())
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(UniqueMembers)
     }
 
-    fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
-        Ok(v.into())
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(UniqueMembers)
     }
 
-    fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
-        Ok(v.into())
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(UniqueMembers)
     }
 
-    fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
-        Ok(v.into())
-    }
-
-    fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
-        Ok(v.into())
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(UniqueMembers)
     }
 
     fn visit_unit<E>(self) -> Result<Self::Value, E> {
-        Ok(serde_json::Value::Null)
+        Ok(UniqueMembers)
     }
 
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(Strict(item)) = seq.next_element()? {
-            items.push(item);
-        }
-        Ok(serde_json::Value::Array(items))
+        while seq.next_element::<UniqueMembers>()?.is_some() {}
+        Ok(UniqueMembers)
     }
 
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut fields = serde_json::Map::new();
+        let mut names = std::collections::HashSet::new();
         while let Some(name) = map.next_key::<String>()? {
-            if fields.contains_key(&name) {
+            if !names.insert(name.clone()) {
                 return Err(serde::de::Error::custom(format!(
                     "the member {name:?} is named twice in one object"
                 )));
             }
-            let Strict(value) = map.next_value()?;
-            fields.insert(name, value);
+            map.next_value::<UniqueMembers>()?;
         }
-        Ok(serde_json::Value::Object(fields))
+        Ok(UniqueMembers)
     }
 }
 

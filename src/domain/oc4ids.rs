@@ -4,13 +4,14 @@
 //! the investment sought) travel in an `investdesk` object on each project, which the schema
 //! allows, so a package exported here imports back unchanged.
 
-use chrono::{DateTime, NaiveDate, Utc};
-use serde_json::{Value, json};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde_json::{Number, Value, json};
 
 use super::codes::{
     CountryCode, CurrencyCode, DocumentType, EngagementModel, PartyKind, PppModel, ProjectStatus,
     ProjectType, SectorCode,
 };
+use super::ids::InitiativeId;
 use super::money::Money;
 use super::opportunities::{Document, Location, Opportunity, OpportunityData};
 use super::parties::Party;
@@ -19,17 +20,73 @@ use super::people::Person;
 /// The OC4IDS version packages declare.
 pub const VERSION: &str = "0.9";
 
+/// Who publishes the packages, and the prefix of the project ids it mints.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PackageSettings {
+    /// The registered OC4IDS prefix (`oc4ids-` and six characters); project ids are
+    /// `<prefix>-<opportunity id>`. Without one, ids are the opportunity ids alone.
+    pub prefix: Option<String>,
+    pub publisher: Publisher,
+}
+
+/// The package's `publisher`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publisher {
+    pub name: String,
+    pub scheme: Option<String>,
+    pub uid: Option<String>,
+}
+
+impl Default for PackageSettings {
+    fn default() -> Self {
+        PackageSettings {
+            prefix: None,
+            publisher: Publisher {
+                name: "InvestDesk".to_owned(),
+                scheme: None,
+                uid: None,
+            },
+        }
+    }
+}
+
+/// Checks an OC4IDS project-id prefix: `oc4ids-` and six lower-case letters or digits.
+pub fn check_prefix(prefix: &str) -> Result<String, String> {
+    let tail = prefix.strip_prefix("oc4ids-").unwrap_or("");
+    if tail.len() == 6
+        && tail
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    {
+        Ok(prefix.to_owned())
+    } else {
+        Err(format!(
+            "{prefix:?} is not an OC4IDS prefix (`oc4ids-` and six lower-case letters or digits)"
+        ))
+    }
+}
+
 /// What a project refers to besides the opportunity itself.
 pub struct Related<'a> {
+    pub settings: &'a PackageSettings,
     pub authority: Option<&'a Party>,
     /// The focal person and the party they belong to.
     pub focal: Option<(&'a Person, &'a Party)>,
 }
 
+/// An amount as a JSON number with exactly the stored decimal digits (no binary float between
+/// the database and the wire: serde_json keeps numbers as their text).
+fn exact(m: &Money) -> Value {
+    let amount = m.amount();
+    Value::Number(
+        amount
+            .parse::<Number>()
+            .expect("a decimal amount is a JSON number"),
+    )
+}
+
 fn money(m: &Money) -> Value {
-    // OC4IDS amounts are JSON numbers; amounts up to 15 significant digits convert exactly.
-    let amount: f64 = m.amount().parse().unwrap_or(0.0);
-    json!({"amount": amount, "currency": m.currency().as_str()})
+    json!({"amount": exact(m), "currency": m.currency().as_str()})
 }
 
 fn organization(party: &Party, roles: &[&str], people: Vec<Value>) -> Value {
@@ -131,11 +188,19 @@ fn parties(related: &Related<'_>) -> Vec<Value> {
 fn extension(opportunity: &Opportunity, related: &Related<'_>) -> Value {
     let d = &opportunity.data.data;
     let mut ext = json!({
-        "engagementModels": d.engagement_models,
         "hostCountry": d.host_country.as_str(),
-        "partnerCountries": d.partner_countries,
         "listingStatus": opportunity.data.status,
     });
+    // Empty values are left out (OC4IDS checkers flag them).
+    if !d.engagement_models.is_empty() {
+        ext["engagementModels"] = json!(d.engagement_models);
+    }
+    if !d.partner_countries.is_empty() {
+        ext["partnerCountries"] = json!(d.partner_countries);
+    }
+    if let Some(initiative) = &d.initiative_id {
+        ext["initiativeId"] = json!(initiative);
+    }
     if let Some(model) = d.ppp_model {
         ext["pppModel"] = json!(model.as_str());
     }
@@ -143,13 +208,21 @@ fn extension(opportunity: &Opportunity, related: &Related<'_>) -> Value {
         ext["eoiDeadline"] = json!(deadline.format("%Y-%m-%d").to_string());
     }
     if let Some(sought) = &d.investment_sought {
-        ext["investmentSought"] =
-            json!({"amount": sought.amount(), "currency": sought.currency().as_str()});
+        ext["investmentSought"] = money(sought);
     }
     if let Some(focal) = related.focal {
         ext["focalPersonId"] = json!(focal.0.id);
     }
     ext
+}
+
+/// The project's OC4IDS id: the one it came with, else ours under the configured prefix.
+pub fn project_id(opportunity: &Opportunity, settings: &PackageSettings) -> String {
+    match (&opportunity.data.data.oc4ids_id, &settings.prefix) {
+        (Some(id), _) => id.clone(),
+        (None, Some(prefix)) => format!("{prefix}-{}", opportunity.id),
+        (None, None) => opportunity.id.to_string(),
+    }
 }
 
 /// An opportunity as an OC4IDS project.
@@ -163,7 +236,7 @@ pub fn project(opportunity: &Opportunity, related: &Related<'_>) -> Value {
     sectors.sort();
     sectors.dedup();
     let mut p = json!({
-        "id": d.oc4ids_id.clone().unwrap_or_else(|| opportunity.id.to_string()),
+        "id": project_id(opportunity, related.settings),
         "identifiers": [{"scheme": "investdesk", "id": opportunity.id}],
         "updated": DateTime::<Utc>::from_naive_utc_and_offset(opportunity.updated_at, Utc),
         "title": d.title,
@@ -207,19 +280,28 @@ pub fn project(opportunity: &Opportunity, related: &Related<'_>) -> Value {
     p
 }
 
-/// A package of projects.
-pub fn package(projects: Vec<Value>, uri: &str, next: Option<String>) -> Value {
-    let mut package = json!({
+/// A package of projects, published as of `latest`: the latest change of what it holds.
+pub fn package(
+    projects: Vec<Value>,
+    uri: &str,
+    settings: &PackageSettings,
+    latest: Option<NaiveDateTime>,
+) -> Value {
+    let mut publisher = json!({"name": settings.publisher.name});
+    if let Some(scheme) = &settings.publisher.scheme {
+        publisher["scheme"] = json!(scheme);
+    }
+    if let Some(uid) = &settings.publisher.uid {
+        publisher["uid"] = json!(uid);
+    }
+    let published = latest.map_or_else(Utc::now, |t| DateTime::from_naive_utc_and_offset(t, Utc));
+    json!({
         "uri": uri,
         "version": VERSION,
-        "publishedDate": Utc::now(),
-        "publisher": {"name": "InvestDesk"},
+        "publishedDate": published,
+        "publisher": publisher,
         "projects": projects,
-    });
-    if let Some(next) = next {
-        package["links"] = json!({"next": next});
-    }
-    package
+    })
 }
 
 /// A party named in an imported project.
@@ -255,6 +337,9 @@ pub struct ImportedProject {
     pub data: OpportunityData,
     pub authority: Option<ImportedParty>,
     pub focal: Option<ImportedPerson>,
+    /// Whether the project carries our `investdesk` object (else what only it holds, such as
+    /// the initiative, stays as it is here).
+    pub extension: bool,
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -262,6 +347,25 @@ fn text(v: &Value, key: &str) -> Option<String> {
         .and_then(Value::as_str)
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
+}
+
+/// The country an address names: its ISO 3166-1 name in any case, or the one name that starts
+/// with it ("United Kingdom" for "United Kingdom of Great Britain and Northern Ireland").
+fn country_named(name: &str) -> Option<CountryCode> {
+    let name = name.trim().to_lowercase();
+    let all = isocountry::CountryCode::as_array();
+    let exact = all.iter().find(|c| c.name().to_lowercase() == name);
+    let found = exact.or_else(|| {
+        let mut starting = all.iter().filter(|c| {
+            let full = c.name().to_lowercase();
+            full.strip_prefix(&name).is_some_and(|rest| {
+                rest.starts_with(" of ") || rest.starts_with(", ") || rest.starts_with(" (")
+            })
+        });
+        let first = starting.next();
+        first.filter(|_| starting.next().is_none())
+    })?;
+    CountryCode::try_from(found.alpha2().to_owned()).ok()
 }
 
 fn imported_party(org: &Value, default_kind: PartyKind) -> Result<ImportedParty, String> {
@@ -272,13 +376,7 @@ fn imported_party(org: &Value, default_kind: PartyKind) -> Result<ImportedParty,
         None => org
             .get("address")
             .and_then(|a| text(a, "countryName"))
-            .and_then(|n| {
-                isocountry::CountryCode::as_array()
-                    .iter()
-                    .find(|c| c.name() == n)
-                    .map(|c| c.alpha2().to_owned())
-            })
-            .and_then(|c| CountryCode::try_from(c).ok()),
+            .and_then(|n| country_named(&n)),
     };
     Ok(ImportedParty {
         id: text(org, "id"),
@@ -340,17 +438,54 @@ fn sectors(p: &Value, errors: &mut Vec<String>) -> Vec<SectorCode> {
     sectors
 }
 
-/// An OC4IDS amount (a JSON number) or ours (`amount_as_text`, a decimal string).
-fn money_of(v: &Value, amount_as_text: bool) -> Result<Money, String> {
-    let currency = CurrencyCode::try_from(text(v, "currency").ok_or("has no currency")?)?;
-    let amount = if amount_as_text {
-        text(v, "amount").ok_or("has no amount")?
+/// A JSON number as a plain decimal, exactly: an exponent is shifted into the digits, and zeros
+/// after the last significant decimal are dropped (`1.50` is `1.5`).
+fn decimal_text(n: &Number) -> String {
+    let text = n.to_string();
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.trim_start_matches('+').parse::<i64>().unwrap_or(0)),
+        None => (text.as_str(), 0),
+    };
+    let (sign, mantissa) = match mantissa.strip_prefix('-') {
+        Some(rest) => ("-", rest),
+        None => ("", mantissa),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = format!("{whole}{fraction}");
+    // Where the point goes in `digits`, clamped to a sane range (amounts have at most 15 digits).
+    let point = (whole.len() as i64 + exponent).clamp(-64, 64);
+    let (whole, fraction) = if point <= 0 {
+        (
+            "0".to_owned(),
+            format!("{}{digits}", "0".repeat(point.unsigned_abs() as usize)),
+        )
+    } else if point as usize >= digits.len() {
+        (
+            format!("{digits}{}", "0".repeat(point as usize - digits.len())),
+            String::new(),
+        )
     } else {
-        let n = v
-            .get("amount")
-            .and_then(Value::as_f64)
-            .ok_or("has no amount")?;
-        format!("{:.*}", currency.minor_digits() as usize, n)
+        let (w, f) = digits.split_at(point as usize);
+        (w.to_owned(), f.to_owned())
+    };
+    let whole = match whole.trim_start_matches('0') {
+        "" => "0",
+        w => w,
+    };
+    match fraction.trim_end_matches('0') {
+        "" => format!("{sign}{whole}"),
+        f => format!("{sign}{whole}.{f}"),
+    }
+}
+
+/// An amount object: a JSON number read exactly (or, from older packages of ours, a decimal
+/// string) in its currency.
+fn money_of(v: &Value) -> Result<Money, String> {
+    let currency = CurrencyCode::try_from(text(v, "currency").ok_or("has no currency")?)?;
+    let amount = match v.get("amount") {
+        Some(Value::Number(n)) => decimal_text(n),
+        Some(Value::String(s)) => s.clone(),
+        _ => return Err("has no amount".to_owned()),
     };
     Money::parse(&amount, currency)
 }
@@ -473,10 +608,7 @@ fn extension_of(ext: &Value, errors: &mut Vec<String>) -> Extension {
     let eoi_deadline = text(ext, "eoiDeadline")
         .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d").map_err(|_| "is not a date".to_owned()))
         .transpose();
-    let sought = ext
-        .get("investmentSought")
-        .map(|v| money_of(v, true))
-        .transpose();
+    let sought = ext.get("investmentSought").map(money_of).transpose();
     Extension {
         engagement_models,
         ppp_model: take(errors, "investdesk.pppModel", ppp_model).flatten(),
@@ -523,10 +655,7 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
     let project_type = take(&mut errors, "type", project_type);
     let sectors = sectors(p, &mut errors);
     let extension = extension_of(&ext, &mut errors);
-    let cost = p
-        .pointer("/budget/amount")
-        .map(|v| money_of(v, false))
-        .transpose();
+    let cost = p.pointer("/budget/amount").map(money_of).transpose();
     let estimated_cost = take(&mut errors, "budget.amount", cost).flatten();
     let parties = p
         .get("parties")
@@ -557,7 +686,11 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
         return Err(vec!["the project is incomplete".into()]);
     };
     let local_id = local_id(p);
-    let oc4ids_id = (Some(&id) != local_id.as_ref()).then(|| id.clone());
+    // Our own project: the id is ours, alone or under an OC4IDS prefix.
+    let own = local_id
+        .as_ref()
+        .is_some_and(|local| id == *local || id.ends_with(&format!("-{local}")));
+    let oc4ids_id = (!own).then(|| id.clone());
     Ok(ImportedProject {
         id,
         local_id,
@@ -578,12 +711,13 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
             public_authority_id: None,
             focal_person_id: None,
             partner_countries: extension.partner_countries,
-            initiative_id: None,
+            initiative_id: text(&ext, "initiativeId").and_then(|i| InitiativeId::parse(&i)),
             documents: documents(p),
             oc4ids_id,
         },
         authority,
         focal,
+        extension: p.get("investdesk").is_some_and(Value::is_object),
     })
 }
 
@@ -603,6 +737,56 @@ mod tests {
         assert_eq!(parsed.data.sectors.len(), 1);
         assert_eq!(parsed.data.sectors[0].as_str(), "transport.road");
         assert_eq!(parsed.data.oc4ids_id.as_deref(), Some("oc4ids-abc-1"));
+    }
+
+    #[test]
+    fn json_numbers_read_as_exact_decimals() {
+        let read = |text: &str| decimal_text(&text.parse::<Number>().unwrap());
+        assert_eq!(read("555555555555555.55"), "555555555555555.55");
+        assert_eq!(read("999999999999999.99"), "999999999999999.99");
+        assert_eq!(read("1700000000.00"), "1700000000");
+        assert_eq!(read("1234.500"), "1234.5");
+        assert_eq!(read("1.5e3"), "1500");
+        assert_eq!(read("15E-3"), "0.015");
+        assert_eq!(read("0.001"), "0.001");
+        assert_eq!(read("-2.50"), "-2.5");
+    }
+
+    #[test]
+    fn money_goes_out_with_its_stored_digits() {
+        let kwd = Money::parse(
+            "1234567.891",
+            CurrencyCode::try_from("KWD".to_owned()).unwrap(),
+        )
+        .unwrap();
+        let text = serde_json::to_string(&money(&kwd)).unwrap();
+        assert_eq!(text, r#"{"amount":1234567.891,"currency":"KWD"}"#);
+        let back = money_of(&serde_json::from_str(&text).unwrap()).unwrap();
+        assert_eq!(back, kwd);
+    }
+
+    #[test]
+    fn countries_are_found_by_their_common_names() {
+        let code = |n: &str| country_named(n).map(|c| c.as_str().to_owned());
+        assert_eq!(code("United Kingdom").as_deref(), Some("GB"));
+        assert_eq!(code("united states").as_deref(), Some("US"));
+        assert_eq!(code("Pakistan").as_deref(), Some("PK"));
+        assert_eq!(code("Korea"), None, "two countries start with it");
+        assert_eq!(code("Atlantis"), None);
+    }
+
+    #[test]
+    fn prefixes_are_oc4ids_shaped() {
+        assert!(check_prefix("oc4ids-bq6x2n").is_ok());
+        for bad in [
+            "oc4ids-",
+            "oc4ids-ABCDEF",
+            "ocds-abcdef",
+            "oc4ids-abcdefg",
+            "oc4ids-ab_def",
+        ] {
+            assert!(check_prefix(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -12,49 +12,54 @@ use crate::domain::page::Positioned;
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Export published opportunities as an OC4IDS 0.9 project package, a page at a time
-/// (`links.next` names the next page). Takes the opportunity list's filters.
+/// Export opportunities as an OC4IDS 0.9 project package
+///
+/// A page at a time: a `Link` header names the next page, and each page is a plain package.
+/// Takes the opportunity list's filters; without `listingStatus`, the published opportunities
+/// (officers may ask for others). `publishedDate` is the latest change of the projects in the
+/// package; amounts are JSON numbers with exactly the stored digits.
 #[utoipa::path(
     tag = "exchange",
     params(OpportunityListQuery),
     security((), ("bearerAuth" = [])),
     responses(
-        (status = 200, description = "An OC4IDS project package", body = Object, content_type = "application/json"),
-        (status = 409, description = "No published opportunity matches (a package needs at least one project)", body = crate::error::Problem, content_type = "application/problem+json"),
+        (status = 200, description = "An OC4IDS project package", body = Object, content_type = "application/json",
+            headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
+        (status = 409, description = "No opportunity matches (a package needs at least one project)", body = crate::error::Problem, content_type = "application/problem+json"),
     )
 )]
 #[get("/oc4ids")]
 pub async fn export_oc4ids(
     state: web::Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     request: HttpRequest,
     query: Query<OpportunityListQuery>,
 ) -> Result<HttpResponse, AppError> {
-    let (paging, opportunities, projects) =
-        services::exchange::export_page(&state, list_request(&request, query)).await?;
-    if projects.is_empty() {
+    let (paging, page) =
+        services::exchange::export_page(&state, &caller, list_request(&request, query)).await?;
+    if page.projects.is_empty() {
         return Err(AppError::conflict(
             "nothingToExport",
-            "No published opportunity matches; an OC4IDS package needs at least one project.",
+            "No opportunity matches; an OC4IDS package needs at least one project.",
         ));
     }
-    let limit = paging.request.limit as usize;
     // Package URIs must be absolute: built from the address the client used.
     let info = request.connection_info();
     let base = format!("{}://{}", info.scheme(), info.host());
-    let (_, next_cursor) = paging.cut(&state.cursors, opportunities, |o, sort| o.position(sort));
-    let next = next_cursor.map(|cursor| {
-        format!(
-            "{base}{}",
-            next_url(request.path(), request.query_string(), &cursor)
-        )
+    let (_, next_cursor) = paging.cut(&state.cursors, page.opportunities, |o, sort| {
+        o.position(sort)
     });
     let uri = match request.query_string() {
         "" => format!("{base}{}", request.path()),
         query => format!("{base}{}?{query}", request.path()),
     };
-    let projects = projects.into_iter().take(limit).collect();
-    Ok(HttpResponse::Ok().json(crate::domain::oc4ids::package(projects, &uri, next)))
+    let package = crate::domain::oc4ids::package(page.projects, &uri, &state.oc4ids, page.latest);
+    let mut response = HttpResponse::Ok();
+    if let Some(cursor) = next_cursor {
+        let next = next_url(request.path(), request.query_string(), &cursor);
+        response.insert_header(("Link", format!("<{base}{next}>; rel=\"next\"")));
+    }
+    Ok(response.json(package))
 }
 
 /// Import an OC4IDS project package (up to 4 MiB): creates or updates opportunities by project

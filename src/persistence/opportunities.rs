@@ -628,6 +628,16 @@ pub fn set_representation(
     .map(|changed| changed == 1)
 }
 
+/// The latest change among the opportunities a filter matches.
+pub fn latest_update(
+    conn: &mut DbConnection,
+    filter: &OpportunityFilter,
+) -> QueryResult<Option<NaiveDateTime>> {
+    filtered(filter)
+        .select(diesel::dsl::max(opportunities::updated_at))
+        .get_result(conn)
+}
+
 pub fn count(conn: &mut DbConnection, filter: &OpportunityFilter) -> QueryResult<i64> {
     filtered(filter).count().get_result(conn)
 }

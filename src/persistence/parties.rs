@@ -216,6 +216,20 @@ pub fn delete(conn: &mut DbConnection, id: &PartyId) -> QueryResult<bool> {
 }
 
 /// The party registered under an identifier.
+/// The oldest party with exactly this name (an import's party without an identifier).
+pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Party>> {
+    let row = parties::table
+        .filter(parties::name.eq(name))
+        .order((parties::created_at, parties::id))
+        .select(PartyRow::as_select())
+        .first(conn)
+        .optional()?;
+    Ok(match row {
+        Some(row) => with_members(conn, vec![row])?.pop(),
+        None => None,
+    })
+}
+
 pub fn find_by_identifier(
     conn: &mut DbConnection,
     scheme: &str,

@@ -105,6 +105,19 @@ pub fn get(conn: &mut DbConnection, id: &PersonId) -> QueryResult<Option<Person>
         .map(PersonRow::into_domain))
 }
 
+/// The people of a party, oldest first (an import matches a named person among them).
+pub fn of_party(conn: &mut DbConnection, party: &PartyId) -> QueryResult<Vec<Person>> {
+    Ok(people::table
+        .filter(people::party_id.eq(party.as_str()))
+        .order((people::created_at, people::id))
+        .limit(1000)
+        .select(PersonRow::as_select())
+        .load(conn)?
+        .into_iter()
+        .map(PersonRow::into_domain)
+        .collect())
+}
+
 pub fn exists(conn: &mut DbConnection, id: &PersonId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(people::table.find(id.as_str()))).get_result(conn)
 }

@@ -25,19 +25,29 @@ use crate::domain::people::PersonData;
 use crate::domain::stored::Stored;
 use crate::error::{AppError, FieldError};
 use crate::persistence::opportunities as store;
-use crate::persistence::{self, DbConnection, parties, people};
+use crate::persistence::{self, DbConnection, initiatives, parties, people};
 
-/// Published opportunities of one page as OC4IDS projects; the opportunities come along for
-/// paging.
+/// What a page of an OC4IDS export holds.
+pub struct ExportPage {
+    /// The opportunities read (one more than the page when another follows), for paging.
+    pub opportunities: Vec<Opportunity>,
+    /// The page's projects.
+    pub projects: Vec<Value>,
+    /// The latest change among them: the package's `publishedDate`.
+    pub latest: Option<chrono::NaiveDateTime>,
+}
+
+/// One page of opportunities as OC4IDS projects.
 pub fn projects_page(
     conn: &mut DbConnection,
-    mut filter: OpportunityFilter,
+    filter: &OpportunityFilter,
     page: &PageRequest<OpportunitySort>,
-) -> Result<(Vec<Opportunity>, Vec<Value>), AppError> {
-    filter.listing_statuses = vec![ListingStatus::Published];
-    let opportunities = store::list(conn, &filter, page)?;
-    let mut projects = Vec::with_capacity(opportunities.len());
-    for o in opportunities.iter().take(page.limit as usize) {
+    settings: &oc4ids::PackageSettings,
+) -> Result<ExportPage, AppError> {
+    let opportunities = store::list(conn, filter, page)?;
+    let shown = &opportunities[..opportunities.len().min(page.limit as usize)];
+    let mut projects = Vec::with_capacity(shown.len());
+    for o in shown {
         let authority = match &o.data.data.public_authority_id {
             Some(id) => parties::get(conn, id)?,
             None => None,
@@ -51,30 +61,53 @@ pub fn projects_page(
             None => None,
         };
         let related = Related {
+            settings,
             authority: authority.as_ref(),
             focal: focal.as_ref().zip(focal_party.as_ref()),
         };
         projects.push(oc4ids::project(o, &related));
     }
-    Ok((opportunities, projects))
+    let latest = shown.iter().map(|o| o.updated_at).max();
+    Ok(ExportPage {
+        opportunities,
+        projects,
+        latest,
+    })
 }
 
-/// A page of the OC4IDS export (anyone): the paging it was asked with, its published
-/// opportunities (one more than the page when another follows) and their projects.
+/// The export's filter: the list's, published listings unless others are asked for, and only
+/// what the caller may see (`None`: nothing).
+pub fn export_filter(caller: &Caller, mut filter: OpportunityFilter) -> Option<OpportunityFilter> {
+    if filter.listing_statuses.is_empty() {
+        filter.listing_statuses = vec![ListingStatus::Published];
+    }
+    service::visible(caller, filter)
+}
+
+/// A page of the OC4IDS export (anyone): the paging it was asked with and the page.
 pub async fn export_page(
     state: &AppState,
+    caller: &Caller,
     request: ListRequest<OpportunityListQuery>,
-) -> Result<(Paging<OpportunitySort>, Vec<Opportunity>, Vec<Value>), AppError> {
+) -> Result<(Paging<OpportunitySort>, ExportPage), AppError> {
     let paging = request
         .paging(&state.cursors, request.query.paging(), &LIST)?
         .without_total("exports")?;
-    let filter = request.query.filter()?;
+    let Some(filter) = export_filter(caller, request.query.filter()?) else {
+        let empty = ExportPage {
+            opportunities: Vec::new(),
+            projects: Vec::new(),
+            latest: None,
+        };
+        return Ok((paging, empty));
+    };
     let page = paging.request.clone();
-    let (opportunities, projects) = state
+    let settings = state.oc4ids.clone();
+    let exported = state
         .db
-        .run(move |conn| projects_page(conn, filter, &page))
+        .run(move |conn| projects_page(conn, &filter, &page, &settings))
         .await?;
-    Ok((paging, opportunities, projects))
+    Ok((paging, exported))
 }
 
 fn resolve_party(
@@ -90,6 +123,16 @@ fn resolve_party(
     }
     if let Some((scheme, id)) = &party.identifier
         && let Some(found) = parties::find_by_identifier(conn, scheme, id)?
+    {
+        return Ok(found.id);
+    }
+    // Without an identifier, the party of this name (a second import makes no copy).
+    if party.identifier.is_none()
+        && let Some(found) = parties::find_by_name(conn, &party.name)?
+        && party
+            .country
+            .as_ref()
+            .is_none_or(|c| *c == found.data.country)
     {
         return Ok(found.id);
     }
@@ -131,6 +174,17 @@ fn resolve_person(
         && people::exists(conn, id)?
     {
         return Ok(id.clone());
+    }
+    // Else the party's person with this email, or with this name when either has no email.
+    let same_email = |p: &PersonData| match (&p.email, &person.email) {
+        (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+        _ => p.name == person.name,
+    };
+    if let Some(found) = people::of_party(conn, &party)?
+        .into_iter()
+        .find(|p| same_email(&p.data))
+    {
+        return Ok(found.id);
     }
     let created = Stored {
         id: local.unwrap_or_else(PersonId::generate),
@@ -256,6 +310,21 @@ fn import_one(
         Some(o) => Some(o),
         None => store::find_by_oc4ids(conn, &project.id)?,
     };
+    let mut warnings = Vec::new();
+    if let Some(initiative) = &data.initiative_id
+        && !initiatives::exists(conn, initiative)?
+    {
+        warnings.push(format!(
+            "investdesk.initiativeId: {initiative} is not an initiative here; left empty"
+        ));
+        data.initiative_id = None;
+    }
+    if !project.extension
+        && let Some(current) = &existing
+    {
+        // A package from elsewhere knows nothing of our initiatives: this one stays.
+        data.initiative_id = current.data.data.initiative_id.clone();
+    }
     let (status, opportunity) = match existing {
         Some(current) => match update_existing(conn, &current, data, publish)? {
             Some(next) => ("updated", next),
@@ -263,7 +332,6 @@ fn import_one(
         },
         None => ("created", create_new(conn, local, data, publish)?),
     };
-    let mut warnings = Vec::new();
     if publish && opportunity.data.status != ListingStatus::Published {
         for (pointer, detail) in opportunity.data.data.missing_for_publication() {
             let field = pointer.trim_start_matches('/');

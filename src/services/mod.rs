@@ -32,6 +32,8 @@ pub struct AppState {
     pub body_timeout: std::time::Duration,
     /// The largest OC4IDS package an import takes, in bytes.
     pub import_limit: usize,
+    /// The OC4IDS packages' publisher and project-id prefix.
+    pub oc4ids: crate::domain::oc4ids::PackageSettings,
     /// When writes were last tried for readiness, and whether they succeeded.
     write_probe: parking_lot::Mutex<Option<(std::time::Instant, bool)>>,
 }
@@ -50,6 +52,7 @@ impl AppState {
             limits: rate_limit::RateLimits::off(),
             body_timeout: std::time::Duration::from_secs(10),
             import_limit: crate::request::IMPORT_LIMIT,
+            oc4ids: crate::domain::oc4ids::PackageSettings::default(),
             write_probe: parking_lot::Mutex::new(None),
         })
     }

@@ -231,7 +231,7 @@ pub fn render_unrendered(conn: &mut DbConnection) -> QueryResult<usize> {
 }
 
 /// The filter narrowed to what the caller may see, or `None` when that is nothing.
-fn visible(caller: &Caller, mut filter: OpportunityFilter) -> Option<OpportunityFilter> {
+pub(crate) fn visible(caller: &Caller, mut filter: OpportunityFilter) -> Option<OpportunityFilter> {
     if !caller.is_staff() {
         let requested = std::mem::take(&mut filter.listing_statuses);
         filter.listing_statuses = ListingStatus::ALL

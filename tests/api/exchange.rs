@@ -55,10 +55,12 @@ async fn the_export_validates_against_the_oc4ids_schema() {
     );
     let m6 = &package["projects"][0];
     assert_eq!(m6["sector"], json!(["transport", "transport.road"]));
+    // Amounts are JSON numbers with exactly the stored digits.
     assert_eq!(
-        m6["budget"]["amount"],
-        json!({"amount": 1700000000.0, "currency": "USD"})
+        m6["budget"]["amount"]["amount"].to_string(),
+        "1700000000.00"
     );
+    assert_eq!(m6["budget"]["amount"]["currency"], "USD");
     assert_eq!(m6["parties"][0]["roles"], json!(["publicAuthority"]));
     assert_eq!(
         m6["parties"][1]["people"][0]["name"],
@@ -95,27 +97,368 @@ async fn the_export_validates_against_the_oc4ids_schema() {
 }
 
 #[actix_web::test]
-async fn exports_page_with_links_next() {
+async fn exports_page_with_a_link_header_and_each_page_is_a_plain_package() {
     let app = spawn_app().await;
     catalogue(&app).await;
-    let first = export(&app, "?limit=1").await;
+    let first = app.get("/v1/exports/oc4ids?limit=1", As::Anonymous).await;
+    assert_eq!(first.status(), 200);
+    let link = first.headers()["link"].to_str().unwrap().to_owned();
+    let first: Value = first.json().await.unwrap();
     assert_eq!(first["projects"].as_array().unwrap().len(), 1);
-    let next = first["links"]["next"].as_str().unwrap().to_owned();
+    assert!(
+        first.get("links").is_none(),
+        "the package schema has no links member"
+    );
+    let next = link
+        .strip_prefix('<')
+        .and_then(|l| l.strip_suffix(">; rel=\"next\""))
+        .unwrap_or_else(|| panic!("{link}"));
     assert!(next.starts_with(&app.address), "{next}");
-    let second: Value = app
-        .client
-        .get(&next)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let second = app.client.get(next).send().await.unwrap();
+    assert!(second.headers().get("link").is_none());
+    let second: Value = second.json().await.unwrap();
     assert_eq!(second["projects"].as_array().unwrap().len(), 1);
-    assert!(second.get("links").is_none());
     assert_ne!(first["projects"][0]["id"], second["projects"][0]["id"]);
     let filtered = export(&app, "?sector=cultureSportsAndRecreation").await;
     assert_eq!(filtered["projects"][0]["id"], "oc4ids-demo-keenjhar");
+}
+
+/// Every empty array, object or string in a JSON value, by its path.
+fn empty_values(value: &Value, path: &str, found: &mut Vec<String>) {
+    match value {
+        Value::Array(items) if items.is_empty() => found.push(path.to_owned()),
+        Value::Object(members) if members.is_empty() => found.push(path.to_owned()),
+        Value::String(text) if text.is_empty() => found.push(path.to_owned()),
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                empty_values(item, &format!("{path}/{i}"), found);
+            }
+        }
+        Value::Object(members) => {
+            for (name, member) in members {
+                empty_values(member, &format!("{path}/{name}"), found);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[actix_web::test]
+async fn the_export_keeps_the_checkers_rules_ids_empty_values_published_date_publisher() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.oc4ids.oc4ids_prefix = Some("oc4ids-bq6x2n".into());
+        s.oc4ids.oc4ids_publisher_name = "Board of Investment".into();
+        s.oc4ids.oc4ids_publisher_scheme = Some("PK-GOV".into());
+        s.oc4ids.oc4ids_publisher_uid = Some("BOI".into());
+    })
+    .await;
+    let (m6, _) = catalogue(&app).await;
+    // No partner countries: the export leaves the member out rather than send `[]`.
+    let response = app
+        .patch(
+            &format!("/v1/opportunities/{m6}"),
+            app.officer(),
+            &json!({"partnerCountries": []}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let package = export(&app, "").await;
+    let projects = package["projects"].as_array().unwrap();
+    let mine = projects
+        .iter()
+        .find(|p| p["identifiers"][0]["id"] == m6.as_str())
+        .unwrap();
+    assert_eq!(mine["id"], format!("oc4ids-bq6x2n-{m6}"));
+    assert!(
+        projects
+            .iter()
+            .all(|p| p["id"].as_str().unwrap().starts_with("oc4ids-"))
+    );
+    let mut empty = Vec::new();
+    empty_values(&package, "", &mut empty);
+    assert!(empty.is_empty(), "empty values: {empty:?}");
+    let latest = projects
+        .iter()
+        .map(|p| p["updated"].as_str().unwrap())
+        .max()
+        .unwrap();
+    let published =
+        chrono::DateTime::parse_from_rfc3339(package["publishedDate"].as_str().unwrap());
+    assert_eq!(
+        published.unwrap(),
+        chrono::DateTime::parse_from_rfc3339(latest).unwrap()
+    );
+    assert_eq!(
+        package["publisher"],
+        json!({"name": "Board of Investment", "scheme": "PK-GOV", "uid": "BOI"})
+    );
+    // Importing the prefixed export into the same instance recognises its own projects.
+    let report: Value = app
+        .post("/v1/imports/oc4ids", app.officer(), &package)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["unchanged"], 2, "{report}");
+    report!(
+        "oc4ids export rules: {} projects, ids prefixed, {} empty values, publishedDate = latest update",
+        projects.len(),
+        empty.len()
+    );
+}
+
+#[actix_web::test]
+async fn the_export_honours_the_listing_status_filter() {
+    let app = spawn_app().await;
+    let (m6, _) = catalogue(&app).await;
+    let response = app
+        .patch(
+            &format!("/v1/opportunities/{m6}"),
+            app.officer(),
+            &json!({"listingStatus": "closed"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let ids = |package: &Value| -> Vec<String> {
+        package["projects"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["identifiers"][0]["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let closed = export(&app, "?listingStatus=closed").await;
+    assert_eq!(ids(&closed), vec![m6.clone()]);
+    assert_eq!(
+        closed["projects"][0]["investdesk"]["listingStatus"],
+        "closed"
+    );
+    let published = export(&app, "").await;
+    assert!(
+        !ids(&published).contains(&m6),
+        "the default is what is published"
+    );
+    let drafts = app
+        .get("/v1/exports/oc4ids?listingStatus=draft", app.officer())
+        .await;
+    let drafts: Value = drafts.json().await.unwrap();
+    assert_eq!(ids(&drafts).len(), 1, "officers may export drafts");
+    let hidden = app
+        .get("/v1/exports/oc4ids?listingStatus=draft", As::Anonymous)
+        .await;
+    problem(hidden, 409).await;
+}
+
+#[actix_web::test]
+async fn money_goes_out_and_comes_back_exactly_at_the_extremes() {
+    let source = spawn_app().await;
+    let (authority, focal) = source.authority_and_focal_person().await;
+    let mut big = source.m6(&authority, &focal);
+    big["estimatedCost"] = json!({"amount": "555555555555555.55", "currency": "USD"});
+    big["investmentSought"] = json!({"amount": "999999999999999.99", "currency": "USD"});
+    let big = source.published(&big).await;
+    let mut kuwaiti = source.m6(&authority, &focal);
+    kuwaiti["title"] = json!("Kuwaiti dinar listing");
+    kuwaiti["estimatedCost"] = json!({"amount": "1234567.891", "currency": "KWD"});
+    kuwaiti["investmentSought"] = json!({"amount": "0.005", "currency": "KWD"});
+    let kuwaiti = source.published(&kuwaiti).await;
+    let response = source.get("/v1/exports/oc4ids", As::Anonymous).await;
+    let text = response.text().await.unwrap();
+    for amount in [
+        "555555555555555.55",
+        "999999999999999.99",
+        "1234567.891",
+        "0.005",
+    ] {
+        assert!(
+            text.contains(&format!("\"amount\":{amount},")),
+            "{amount} not exact in {text}"
+        );
+    }
+    let package: Value = serde_json::from_str(&text).unwrap();
+    let target = spawn_app().await;
+    let report: Value = target
+        .post(
+            "/v1/imports/oc4ids?publish=true",
+            target.officer(),
+            &package,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["created"], 2, "{report}");
+    for id in [big, kuwaiti] {
+        let before: Value = source
+            .get(&format!("/v1/opportunities/{id}"), As::Anonymous)
+            .await
+            .json()
+            .await
+            .unwrap();
+        let after: Value = target
+            .get(&format!("/v1/opportunities/{id}"), As::Anonymous)
+            .await
+            .json()
+            .await
+            .unwrap();
+        assert_eq!(before["estimatedCost"], after["estimatedCost"]);
+        assert_eq!(before["investmentSought"], after["investmentSought"]);
+    }
+    report!(
+        "oc4ids money: 4 extreme amounts out and back exactly (USD 15+2 digits, KWD 3 decimals)"
+    );
+}
+
+/// A package as another system writes it: no `investdesk` object beyond what importing needs,
+/// a party without an identifier, a contact person with an email, a country by its name.
+fn foreign_package() -> Value {
+    json!({
+        "uri": "https://example.org/package.json", "version": "0.9", "publishedDate": "2025-05-01T00:00:00Z",
+        "publisher": {"name": "Ministry of Transport"},
+        "projects": [{
+            "id": "oc4ids-gb0001-a14", "title": "A14 upgrade", "description": "Upgrading the A14 between Cambridge and Huntingdon.",
+            "status": "implementation", "sector": ["transport.road"],
+            "publicAuthority": {"id": "GB-GOV-1", "name": "Highways England"},
+            "parties": [{
+                "id": "GB-GOV-1", "name": "Highways England", "roles": ["publicAuthority"],
+                "address": {"countryName": "United Kingdom"},
+                "people": [{"id": "1", "name": "Jane Doe", "email": "jane.doe@example.gov.uk"}]
+            }],
+            "investdesk": {"engagementModels": ["ppp"], "hostCountry": "PK"}
+        }]
+    })
+}
+
+async fn total(app: &TestApp, path: &str) -> usize {
+    let page: Value = app.get(path, app.officer()).await.json().await.unwrap();
+    page["items"].as_array().unwrap().len()
+}
+
+#[actix_web::test]
+async fn a_second_import_of_a_foreign_package_changes_nothing() {
+    let app = spawn_app().await;
+    let package = foreign_package();
+    let first: Value = app
+        .post("/v1/imports/oc4ids", app.officer(), &package)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["created"], 1, "{first}");
+    let id = first["results"][0]["opportunityId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let before: Value = app
+        .get(&format!("/v1/opportunities/{id}"), app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let events = total(&app, "/v1/events?limit=100").await;
+    let second: Value = app
+        .post("/v1/imports/oc4ids", app.officer(), &package)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["unchanged"], 1, "{second}");
+    let after: Value = app
+        .get(&format!("/v1/opportunities/{id}"), app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(before["version"], after["version"]);
+    assert_eq!(
+        total(&app, "/v1/events?limit=100").await,
+        events,
+        "no event for no change"
+    );
+    assert_eq!(
+        total(&app, "/v1/parties").await,
+        1,
+        "no second copy of the party"
+    );
+    assert_eq!(
+        total(&app, "/v1/people").await,
+        1,
+        "no second copy of the person"
+    );
+    // The authority keeps its own country (from its address), not the project's host country.
+    let authority = after["publicAuthorityId"].as_str().unwrap();
+    let party: Value = app
+        .get(&format!("/v1/parties/{authority}"), app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(party["country"], "GB");
+    report!(
+        "oc4ids re-import of a foreign package: unchanged, version {}, 0 new events, 1 party, 1 person",
+        after["version"]
+    );
+}
+
+#[actix_web::test]
+async fn the_initiative_travels_in_the_extension_and_survives_a_reimport() {
+    let app = spawn_app().await;
+    let (m6, _) = catalogue(&app).await;
+    let initiative = app
+        .create(
+            "/v1/initiatives",
+            &json!({"name": "Trilateral corridor", "countries": ["PK", "AZ", "TR"]}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .patch(
+            &format!("/v1/opportunities/{m6}"),
+            app.officer(),
+            &json!({"initiativeId": initiative}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let package = export(&app, "").await;
+    let mine = package["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["identifiers"][0]["id"] == m6.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(mine["investdesk"]["initiativeId"], initiative.as_str());
+    let report: Value = app
+        .post("/v1/imports/oc4ids", app.officer(), &package)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["unchanged"], 2, "{report}");
+    let after: Value = app
+        .get(&format!("/v1/opportunities/{m6}"), app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["initiativeId"], initiative.as_str());
+    // Elsewhere the initiative does not exist: the project comes in without it, and says so.
+    let other = spawn_app().await;
+    let report: Value = other
+        .post(
+            "/v1/imports/oc4ids",
+            other.officer(),
+            &json!({"projects": [mine]}),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["created"], 1, "{report}");
+    let note = report["results"][0]["errors"][0].as_str().unwrap();
+    assert!(note.contains("initiativeId"), "{note}");
 }
 
 #[actix_web::test]
