@@ -120,9 +120,9 @@ pub struct OpportunityInput {
     pub project_type: Option<String>,
     #[schema(value_type = ProjectStatus)]
     pub project_status: String,
-    /// How investors may take part.
-    #[validate(length(min = 1, max = 8))]
-    #[schema(value_type = Vec<EngagementModel>, min_items = 1, max_items = 8)]
+    /// How investors may take part (at least one before publication).
+    #[validate(length(max = 8))]
+    #[schema(value_type = Vec<EngagementModel>, max_items = 8)]
     pub engagement_models: Vec<String>,
     #[schema(value_type = Option<PppModel>)]
     #[serde(default, skip_serializing_if = "Option::is_none")]

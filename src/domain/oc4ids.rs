@@ -340,6 +340,9 @@ pub struct ImportedProject {
     /// Whether the project carries our `investdesk` object (else what only it holds, such as
     /// the initiative, stays as it is here).
     pub extension: bool,
+    /// The project as it came, without our `investdesk` object: kept, so that an export gives
+    /// back every value (see [`merged`]).
+    pub source: Value,
 }
 
 fn text(v: &Value, key: &str) -> Option<String> {
@@ -598,10 +601,6 @@ fn extension_of(ext: &Value, errors: &mut Vec<String>) -> Extension {
         .iter()
         .filter_map(|m| EngagementModel::parse(m))
         .collect();
-    if engagement_models.is_empty() {
-        errors
-            .push("investdesk.engagementModels: at least one engagement model is required".into());
-    }
     let ppp_model = text(ext, "pppModel")
         .map(|m| PppModel::parse(&m).ok_or_else(|| format!("{m:?} is not a PPP model")))
         .transpose();
@@ -621,14 +620,29 @@ fn extension_of(ext: &Value, errors: &mut Vec<String>) -> Extension {
     }
 }
 
-/// The host country: ours, else the public authority's.
-fn host_country(ext: &Value, authority: Option<&ImportedParty>) -> Result<CountryCode, String> {
-    match text(ext, "hostCountry") {
-        Some(c) => CountryCode::try_from(c),
-        None => authority
-            .and_then(|a| a.country.clone())
-            .ok_or_else(|| "is required (or a public authority with a country)".to_owned()),
+/// The host country: ours, else the public authority's, else that of the first location whose
+/// address names a country.
+fn host_country(
+    p: &Value,
+    ext: &Value,
+    authority: Option<&ImportedParty>,
+) -> Result<CountryCode, String> {
+    if let Some(c) = text(ext, "hostCountry") {
+        return CountryCode::try_from(c);
     }
+    let of_locations = || {
+        let locations = p.get("locations").and_then(Value::as_array)?;
+        locations
+            .iter()
+            .filter_map(|l| l.get("address").and_then(|a| text(a, "countryName")))
+            .find_map(|name| country_named(&name))
+    };
+    authority
+        .and_then(|a| a.country.clone())
+        .or_else(of_locations)
+        .ok_or_else(|| {
+            "is required (or a public authority or a location with a country)".to_owned()
+        })
 }
 
 /// Our opportunity id, when the project came from here.
@@ -664,7 +678,7 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
         .unwrap_or_default();
     let authority = authority(p, &parties, &mut errors);
     let focal = focal(&parties, text(&ext, "focalPersonId"), &mut errors);
-    let host_country = host_country(&ext, authority.as_ref());
+    let host_country = host_country(p, &ext, authority.as_ref());
     let host_country = take(&mut errors, "investdesk.hostCountry", host_country);
     if !errors.is_empty() {
         return Err(errors);
@@ -718,7 +732,74 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
         authority,
         focal,
         extension: p.get("investdesk").is_some_and(Value::is_object),
+        source: without_extension(p),
     })
+}
+
+fn without_extension(p: &Value) -> Value {
+    let mut source = p.clone();
+    if let Some(members) = source.as_object_mut() {
+        members.remove("investdesk");
+    }
+    source
+}
+
+/// The project to export for an imported one. Each member is the source's own while what
+/// InvestDesk exports for it is unchanged since the import (`modelled`); a member changed here is
+/// InvestDesk's, merged over the source's (objects member by member, so what InvestDesk does not
+/// model stays). InvestDesk's `investdesk` object and status (the codelist's, where a package
+/// used a legacy code) are always its own; identifiers are the union of both.
+pub fn merged(ours: Value, source: &Value, modelled: &Value) -> Value {
+    let (Value::Object(ours), Some(source)) = (ours.clone(), source.as_object()) else {
+        return ours;
+    };
+    let mut out = source.clone();
+    // What InvestDesk exported after the import and no longer does was cleared here.
+    for name in modelled.as_object().into_iter().flat_map(|m| m.keys()) {
+        if !ours.contains_key(name) {
+            out.remove(name);
+        }
+    }
+    for (name, value) in ours {
+        let unchanged = modelled.get(&name) == Some(&value) && out.contains_key(&name);
+        match name.as_str() {
+            "identifiers" => {
+                let mut all = out
+                    .remove(&name)
+                    .and_then(|v| v.as_array().cloned())
+                    .unwrap_or_default();
+                for identifier in value.as_array().into_iter().flatten() {
+                    if !all.contains(identifier) {
+                        all.push(identifier.clone());
+                    }
+                }
+                out.insert(name, Value::Array(all));
+            }
+            "investdesk" | "status" => {
+                out.insert(name, value);
+            }
+            _ if unchanged => {}
+            _ => {
+                let base = out.remove(&name);
+                out.insert(name, deep_merge(base, value));
+            }
+        }
+    }
+    Value::Object(out)
+}
+
+/// `ours` over `base`: objects member by member, anything else replaced.
+fn deep_merge(base: Option<Value>, ours: Value) -> Value {
+    match (base, ours) {
+        (Some(Value::Object(mut base)), Value::Object(ours)) => {
+            for (name, value) in ours {
+                let merged = deep_merge(base.remove(&name), value);
+                base.insert(name, merged);
+            }
+            Value::Object(base)
+        }
+        (_, ours) => ours,
+    }
 }
 
 #[cfg(test)]
@@ -773,6 +854,37 @@ mod tests {
         assert_eq!(code("Pakistan").as_deref(), Some("PK"));
         assert_eq!(code("Korea"), None, "two countries start with it");
         assert_eq!(code("Atlantis"), None);
+    }
+
+    #[test]
+    fn an_export_gives_back_the_source_except_what_changed_here() {
+        let source = json!({
+            "id": "oc4ids-gb0001-a14", "title": "A14", "status": "completed",
+            "budget": {"amount": {"amount": 10, "currency": "GBP"}, "budgetBreakdown": [{"id": "1"}]},
+            "metrics": [{"id": "m1"}], "purpose": "Old purpose",
+            "identifiers": [{"scheme": "GB-COH", "id": "1"}],
+        });
+        let modelled = json!({
+            "id": "oc4ids-gb0001-a14", "title": "A14", "status": "maintenance",
+            "budget": {"amount": {"amount": 10.00, "currency": "GBP"}}, "purpose": "Old purpose",
+            "identifiers": [{"scheme": "investdesk", "id": "opp_1"}], "investdesk": {"hostCountry": "GB"},
+        });
+        // Unchanged: the source's members, ours for status, identifiers and the extension.
+        let out = merged(modelled.clone(), &source, &modelled);
+        assert_eq!(out["budget"], source["budget"]);
+        assert_eq!(out["metrics"], source["metrics"]);
+        assert_eq!(out["status"], "maintenance");
+        assert_eq!(out["identifiers"].as_array().unwrap().len(), 2);
+        assert_eq!(out["investdesk"]["hostCountry"], "GB");
+        // Changed here: the budget's amount is ours, its breakdown stays; a cleared purpose goes.
+        let mut ours = modelled.clone();
+        ours["budget"]["amount"]["amount"] = Value::Number("12.50".parse().unwrap());
+        ours.as_object_mut().unwrap().remove("purpose");
+        let out = merged(ours, &source, &modelled);
+        assert_eq!(out["budget"]["amount"]["amount"].to_string(), "12.50");
+        assert_eq!(out["budget"]["budgetBreakdown"], json!([{"id": "1"}]));
+        assert!(out.get("purpose").is_none());
+        assert_eq!(out["metrics"], source["metrics"]);
     }
 
     #[test]

@@ -73,9 +73,9 @@ impl OpportunityData {
     /// What an investor needs before an opportunity may be published; empty when complete.
     ///
     /// The rule: a description of at least 50 characters, a location, an amount of investment
-    /// sought, a focal person to contact, and a public authority behind the project. Title,
-    /// sectors, engagement models, host country and project status are required on every
-    /// opportunity already.
+    /// sought, a focal person to contact, a public authority behind the project, and at least
+    /// one engagement model (a draft imported from elsewhere may have none yet). Title, sectors,
+    /// host country and project status are required on every opportunity already.
     pub fn missing_for_publication(&self) -> Vec<(&'static str, &'static str)> {
         let mut missing = Vec::new();
         if self.description.chars().count() < 50 {
@@ -101,6 +101,12 @@ impl OpportunityData {
         }
         if self.public_authority_id.is_none() {
             missing.push(("/publicAuthorityId", "is required before publication"));
+        }
+        if self.engagement_models.is_empty() {
+            missing.push((
+                "/engagementModels",
+                "needs at least one engagement model before publication",
+            ));
         }
         missing
     }

@@ -12,6 +12,7 @@ pub mod events;
 pub mod idempotency;
 pub mod initiatives;
 pub mod interests;
+pub mod oc4ids_sources;
 pub mod opportunities;
 pub mod page;
 pub mod parties;

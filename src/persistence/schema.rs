@@ -108,6 +108,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    oc4ids_sources (opportunity_id) {
+        opportunity_id -> Text,
+        source -> Text,
+        modelled -> Text,
+    }
+}
+
+diesel::table! {
     api_keys (id) {
         id -> Text,
         name -> Text,
@@ -251,6 +259,7 @@ diesel::table! {
 diesel::joinable!(people -> parties (party_id));
 diesel::joinable!(interest_events -> interests (interest_id));
 diesel::joinable!(opportunity_facets -> opportunities (opportunity_id));
+diesel::joinable!(oc4ids_sources -> opportunities (opportunity_id));
 diesel::joinable!(api_keys -> parties (party_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -271,4 +280,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     idempotency_records,
+    oc4ids_sources,
 );

@@ -25,7 +25,7 @@ use crate::domain::people::PersonData;
 use crate::domain::stored::Stored;
 use crate::error::{AppError, FieldError};
 use crate::persistence::opportunities as store;
-use crate::persistence::{self, DbConnection, initiatives, parties, people};
+use crate::persistence::{self, DbConnection, initiatives, oc4ids_sources, parties, people};
 
 /// What a page of an OC4IDS export holds.
 pub struct ExportPage {
@@ -46,32 +46,79 @@ pub fn projects_page(
 ) -> Result<ExportPage, AppError> {
     let opportunities = store::list(conn, filter, page)?;
     let shown = &opportunities[..opportunities.len().min(page.limit as usize)];
+    let ids: Vec<&OpportunityId> = shown.iter().map(|o| &o.id).collect();
+    let mut sources = oc4ids_sources::of(conn, &ids)?;
     let mut projects = Vec::with_capacity(shown.len());
     for o in shown {
-        let authority = match &o.data.data.public_authority_id {
-            Some(id) => parties::get(conn, id)?,
-            None => None,
-        };
-        let focal = match &o.data.data.focal_person_id {
-            Some(id) => people::get(conn, id)?,
-            None => None,
-        };
-        let focal_party = match &focal {
-            Some(p) => parties::get(conn, &p.data.party_id)?,
-            None => None,
-        };
-        let related = Related {
-            settings,
-            authority: authority.as_ref(),
-            focal: focal.as_ref().zip(focal_party.as_ref()),
-        };
-        projects.push(oc4ids::project(o, &related));
+        let ours = project_of(conn, o, settings)?;
+        projects.push(match sources.remove(o.id.as_str()) {
+            Some(kept) => {
+                let source = serde_json::from_str(&kept.source)
+                    .map_err(|e| AppError::internal(e.to_string()))?;
+                let modelled = serde_json::from_str(&kept.modelled)
+                    .map_err(|e| AppError::internal(e.to_string()))?;
+                oc4ids::merged(ours, &source, &modelled)
+            }
+            None => ours,
+        });
     }
     let latest = shown.iter().map(|o| o.updated_at).max();
     Ok(ExportPage {
         opportunities,
         projects,
         latest,
+    })
+}
+
+/// An opportunity as InvestDesk models it, as an OC4IDS project.
+fn project_of(
+    conn: &mut DbConnection,
+    o: &Opportunity,
+    settings: &oc4ids::PackageSettings,
+) -> Result<Value, AppError> {
+    let authority = match &o.data.data.public_authority_id {
+        Some(id) => parties::get(conn, id)?,
+        None => None,
+    };
+    let focal = match &o.data.data.focal_person_id {
+        Some(id) => people::get(conn, id)?,
+        None => None,
+    };
+    let focal_party = match &focal {
+        Some(p) => parties::get(conn, &p.data.party_id)?,
+        None => None,
+    };
+    let related = Related {
+        settings,
+        authority: authority.as_ref(),
+        focal: focal.as_ref().zip(focal_party.as_ref()),
+    };
+    Ok(oc4ids::project(o, &related))
+}
+
+/// Keeps the project an opportunity was imported from, and what InvestDesk made of it, so that
+/// exports give back every value. An opportunity of ours that a package left unchanged keeps no
+/// source; a source that changed is kept anew (and the project reported `updated`).
+fn keep_source(
+    conn: &mut DbConnection,
+    opportunity: &Opportunity,
+    source: &Value,
+    settings: &oc4ids::PackageSettings,
+    status: &'static str,
+) -> Result<&'static str, AppError> {
+    let stored = oc4ids_sources::of(conn, &[&opportunity.id])?.remove(opportunity.id.as_str());
+    let text = serde_json::to_string(source).map_err(|e| AppError::internal(e.to_string()))?;
+    if status == "unchanged" && stored.as_ref().is_none_or(|s| s.source == text) {
+        return Ok(status);
+    }
+    let modelled = project_of(conn, opportunity, settings)?;
+    let modelled =
+        serde_json::to_string(&modelled).map_err(|e| AppError::internal(e.to_string()))?;
+    oc4ids_sources::put(conn, &opportunity.id, &text, &modelled)?;
+    Ok(if status == "unchanged" {
+        "updated"
+    } else {
+        status
     })
 }
 
@@ -291,6 +338,7 @@ fn import_one(
     conn: &mut DbConnection,
     project: ImportedProject,
     publish: bool,
+    settings: &oc4ids::PackageSettings,
 ) -> Result<ImportResult, AppError> {
     let mut data = project.data;
     let host = data.host_country.clone();
@@ -332,6 +380,7 @@ fn import_one(
         },
         None => ("created", create_new(conn, local, data, publish)?),
     };
+    let status = keep_source(conn, &opportunity, &project.source, settings, status)?;
     if publish && opportunity.data.status != ListingStatus::Published {
         for (pointer, detail) in opportunity.data.data.missing_for_publication() {
             let field = pointer.trim_start_matches('/');
@@ -414,6 +463,7 @@ pub async fn import(
         })
         .collect();
     let publish = query.publish;
+    let settings = state.oc4ids.clone();
     write_once(
         state,
         caller,
@@ -423,7 +473,7 @@ pub async fn import(
             for (id, project) in parsed {
                 results.push(match project {
                     Err(errors) => rejected(id, errors),
-                    Ok(project) => import_project(conn, id, project, publish)?,
+                    Ok(project) => import_project(conn, id, project, publish, &settings)?,
                 });
             }
             Ok(ImportReport::new(results))
@@ -440,8 +490,10 @@ fn import_project(
     id: String,
     project: ImportedProject,
     publish: bool,
+    settings: &oc4ids::PackageSettings,
 ) -> Result<ImportResult, AppError> {
-    match persistence::write_transaction(conn, |conn| import_one(conn, project, publish)) {
+    let import = |conn: &mut DbConnection| import_one(conn, project, publish, settings);
+    match persistence::write_transaction(conn, import) {
         Ok(result) => Ok(result),
         Err(AppError::Unprocessable { errors, .. }) => Ok(rejected(
             id,

@@ -312,7 +312,6 @@ async fn an_invalid_opportunity_lists_every_problem() {
         [
             "/documents/0/documentType",
             "/documents/0/url",
-            "/engagementModels",
             "/eoiDeadline",
             "/hostCountry",
             "/locations/0/coordinates/0",

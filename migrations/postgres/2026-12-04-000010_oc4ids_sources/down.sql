@@ -1,0 +1,1 @@
+DROP TABLE oc4ids_sources;
