@@ -12,6 +12,7 @@ use super::codes::{
     ProjectType, SectorCode,
 };
 use super::ids::InitiativeId;
+use super::initiatives::{Initiative, InitiativeData};
 use super::money::Money;
 use super::opportunities::{Document, Location, Opportunity, OpportunityData};
 use super::parties::Party;
@@ -69,6 +70,7 @@ pub fn check_prefix(prefix: &str) -> Result<String, String> {
 /// What a project refers to besides the opportunity itself.
 pub struct Related<'a> {
     pub settings: &'a PackageSettings,
+    pub initiative: Option<&'a Initiative>,
     pub authority: Option<&'a Party>,
     /// The focal person and the party they belong to.
     pub focal: Option<(&'a Person, &'a Party)>,
@@ -198,8 +200,15 @@ fn extension(opportunity: &Opportunity, related: &Related<'_>) -> Value {
     if !d.partner_countries.is_empty() {
         ext["partnerCountries"] = json!(d.partner_countries);
     }
-    if let Some(initiative) = &d.initiative_id {
-        ext["initiativeId"] = json!(initiative);
+    if let Some(initiative) = related.initiative {
+        let mut i = json!({"id": initiative.id, "name": initiative.data.name});
+        if let Some(description) = &initiative.data.description {
+            i["description"] = json!(description);
+        }
+        if !initiative.data.countries.is_empty() {
+            i["countries"] = json!(initiative.data.countries);
+        }
+        ext["initiative"] = i;
     }
     if let Some(model) = d.ppp_model {
         ext["pppModel"] = json!(model.as_str());
@@ -337,6 +346,9 @@ pub struct ImportedProject {
     pub data: OpportunityData,
     pub authority: Option<ImportedParty>,
     pub focal: Option<ImportedPerson>,
+    /// The initiative the project belongs to, as the package describes it (created here when
+    /// it does not exist yet).
+    pub initiative: Option<(InitiativeId, InitiativeData)>,
     /// Whether the project carries our `investdesk` object (else what only it holds, such as
     /// the initiative, stays as it is here).
     pub extension: bool,
@@ -645,6 +657,30 @@ fn host_country(
         })
 }
 
+/// The initiative an `investdesk.initiative` object describes (one without a valid id or name is
+/// ignored).
+fn initiative_of(v: &Value) -> Option<(InitiativeId, InitiativeData)> {
+    let id = InitiativeId::parse(&text(v, "id")?)?;
+    let data = InitiativeData {
+        name: text(v, "name")?,
+        description: text(v, "description"),
+        countries: strings(v, "countries")
+            .into_iter()
+            .filter_map(|c| CountryCode::try_from(c).ok())
+            .collect(),
+        lead_party_id: None,
+        focal_person_id: None,
+    };
+    Some((id, data))
+}
+
+/// The project's id when it is not ours (ours: our opportunity id, alone or under an OC4IDS
+/// prefix).
+fn foreign_id(id: &str, local: Option<&str>) -> Option<String> {
+    let own = local.is_some_and(|local| id == local || id.ends_with(&format!("-{local}")));
+    (!own).then(|| id.to_owned())
+}
+
 /// Our opportunity id, when the project came from here.
 fn local_id(p: &Value) -> Option<String> {
     let ids = p.get("identifiers").and_then(Value::as_array)?;
@@ -699,12 +735,9 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
     else {
         return Err(vec!["the project is incomplete".into()]);
     };
+    let initiative = ext.get("initiative").and_then(initiative_of);
     let local_id = local_id(p);
-    // Our own project: the id is ours, alone or under an OC4IDS prefix.
-    let own = local_id
-        .as_ref()
-        .is_some_and(|local| id == *local || id.ends_with(&format!("-{local}")));
-    let oc4ids_id = (!own).then(|| id.clone());
+    let oc4ids_id = foreign_id(&id, local_id.as_deref());
     Ok(ImportedProject {
         id,
         local_id,
@@ -725,12 +758,13 @@ pub fn parse_project(p: &Value) -> Result<ImportedProject, Vec<String>> {
             public_authority_id: None,
             focal_person_id: None,
             partner_countries: extension.partner_countries,
-            initiative_id: text(&ext, "initiativeId").and_then(|i| InitiativeId::parse(&i)),
+            initiative_id: initiative.as_ref().map(|(id, _)| id.clone()),
             documents: documents(p),
             oc4ids_id,
         },
         authority,
         focal,
+        initiative,
         extension: p.get("investdesk").is_some_and(Value::is_object),
         source: without_extension(p),
     })

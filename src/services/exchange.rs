@@ -6,6 +6,7 @@ use super::AppState;
 use super::crud::{Resource, announce};
 use super::events::record;
 use super::idempotency::write_once;
+use super::initiatives::Initiatives;
 use super::opportunities::{self as service, opportunity_event, validate};
 use super::parties::Parties;
 use super::people::People;
@@ -88,8 +89,13 @@ fn project_of(
         Some(p) => parties::get(conn, &p.data.party_id)?,
         None => None,
     };
+    let initiative = match &o.data.data.initiative_id {
+        Some(id) => initiatives::get(conn, id)?,
+        None => None,
+    };
     let related = Related {
         settings,
+        initiative: initiative.as_ref(),
         authority: authority.as_ref(),
         focal: focal.as_ref().zip(focal_party.as_ref()),
     };
@@ -359,13 +365,20 @@ fn import_one(
         None => store::find_by_oc4ids(conn, &project.id)?,
     };
     let mut warnings = Vec::new();
-    if let Some(initiative) = &data.initiative_id
-        && !initiatives::exists(conn, initiative)?
+    // An initiative new here is created as the package describes it (its lead and focal person
+    // are left for an officer to name).
+    if let Some((id, initiative)) = &project.initiative
+        && !initiatives::exists(conn, id)?
     {
-        warnings.push(format!(
-            "investdesk.initiativeId: {initiative} is not an initiative here; left empty"
-        ));
-        data.initiative_id = None;
+        let created = Stored {
+            id: id.clone(),
+            data: initiative.clone(),
+            created_at: persistence::now(),
+            updated_at: persistence::now(),
+            version: 1,
+        };
+        initiatives::insert(conn, &created)?;
+        announce::<Initiatives>(conn, Initiatives::EVENTS[0], &created.id)?;
     }
     if !project.extension
         && let Some(current) = &existing

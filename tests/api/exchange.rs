@@ -513,32 +513,27 @@ async fn a_second_import_of_a_foreign_package_changes_nothing() {
 async fn the_initiative_travels_in_the_extension_and_survives_a_reimport() {
     let app = spawn_app().await;
     let (m6, _) = catalogue(&app).await;
-    let initiative = app
-        .create(
-            "/v1/initiatives",
-            &json!({"name": "Trilateral corridor", "countries": ["PK", "AZ", "TR"]}),
-        )
-        .await["id"]
+    let body = json!({"name": "Trilateral corridor", "countries": ["PK", "AZ", "TR"]});
+    let initiative = app.create("/v1/initiatives", &body).await["id"]
         .as_str()
         .unwrap()
         .to_owned();
+    let patch = json!({"initiativeId": initiative});
     let response = app
-        .patch(
-            &format!("/v1/opportunities/{m6}"),
-            app.officer(),
-            &json!({"initiativeId": initiative}),
-        )
+        .patch(&format!("/v1/opportunities/{m6}"), app.officer(), &patch)
         .await;
     assert_eq!(response.status(), 200);
     let package = export(&app, "").await;
-    let mine = package["projects"]
-        .as_array()
-        .unwrap()
+    let projects = package["projects"].as_array().unwrap();
+    let mine = projects
         .iter()
         .find(|p| p["identifiers"][0]["id"] == m6.as_str())
         .unwrap()
         .clone();
-    assert_eq!(mine["investdesk"]["initiativeId"], initiative.as_str());
+    assert_eq!(
+        mine["investdesk"]["initiative"],
+        json!({"id": initiative, "name": "Trilateral corridor", "countries": ["PK", "AZ", "TR"]})
+    );
     let report: Value = app
         .post("/v1/imports/oc4ids", app.officer(), &package)
         .await
@@ -546,28 +541,128 @@ async fn the_initiative_travels_in_the_extension_and_survives_a_reimport() {
         .await
         .unwrap();
     assert_eq!(report["unchanged"], 2, "{report}");
-    let after: Value = app
-        .get(&format!("/v1/opportunities/{m6}"), app.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(after["initiativeId"], initiative.as_str());
-    // Elsewhere the initiative does not exist: the project comes in without it, and says so.
+    // Elsewhere the initiative is created as the package describes it, under its own id.
     let other = spawn_app().await;
+    let single = json!({"projects": [mine]});
     let report: Value = other
-        .post(
-            "/v1/imports/oc4ids",
-            other.officer(),
-            &json!({"projects": [mine]}),
-        )
+        .post("/v1/imports/oc4ids", other.officer(), &single)
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(report["created"], 1, "{report}");
-    let note = report["results"][0]["errors"][0].as_str().unwrap();
-    assert!(note.contains("initiativeId"), "{note}");
+    let there: Value = other
+        .get(&format!("/v1/initiatives/{initiative}"), other.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(there["name"], "Trilateral corridor");
+}
+
+/// The compact JSON of each project of a package, by its id.
+fn project_texts(package: &Value) -> std::collections::BTreeMap<String, String> {
+    package["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| (p["id"].as_str().unwrap().to_owned(), p.to_string()))
+        .collect()
+}
+
+#[actix_web::test]
+async fn the_demo_data_goes_out_and_back_byte_for_byte_initiatives_included() {
+    let source = spawn_app().await;
+    let db = investdesk::persistence::Database::open(
+        source.db.url(),
+        &investdesk::config::DatabaseSettings::for_url(source.db.url()).pool_options(),
+    )
+    .unwrap();
+    let state = investdesk::services::AppState::new(db, Default::default()).unwrap();
+    investdesk::services::seed::demo(&state).await.unwrap();
+    let everything = "?listingStatus=draft&listingStatus=published&listingStatus=closed&listingStatus=archived&limit=100";
+    let path = format!("/v1/exports/oc4ids{everything}");
+    let package: Value = source
+        .get(&path, source.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let before = project_texts(&package);
+    assert!(
+        package.to_string().contains("\"initiative\":{"),
+        "the demo has an initiative"
+    );
+    // Into the same instance: nothing changes.
+    let report: Value = source
+        .post("/v1/imports/oc4ids", source.officer(), &package)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["unchanged"], before.len(), "{report}");
+    let again: Value = source
+        .get(&path, source.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(project_texts(&again), before);
+    // Into an empty instance: every project comes back byte for byte.
+    // Published where complete (`publish=true`); the listing status follows that choice of the
+    // importing officer, not the package.
+    let target = spawn_app().await;
+    let report: Value = target
+        .post(
+            "/v1/imports/oc4ids?publish=true",
+            target.officer(),
+            &package,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(report["rejected"], 0, "{report}");
+    let there: Value = target
+        .get(&path, target.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let after = project_texts(&there);
+    let identical = before
+        .iter()
+        .filter(|(id, text)| after.get(*id) == Some(*text))
+        .count();
+    report!(
+        "oc4ids demo round trip: {} projects, {identical} byte-identical after export → import into an empty instance → export",
+        before.len()
+    );
+    let mut differences = Vec::new();
+    for (id, text) in &before {
+        let (mut was, mut is) = Default::default();
+        leaves(
+            &serde_json::from_str(text).unwrap(),
+            String::new(),
+            &mut was,
+        );
+        if let Some(there) = after.get(id) {
+            leaves(
+                &serde_json::from_str(there).unwrap(),
+                String::new(),
+                &mut is,
+            );
+        }
+        for (path, value) in &was {
+            if is.get(path) != Some(value) {
+                differences.push(format!("{id}{path}: {value} -> {:?}", is.get(path)));
+            }
+        }
+        for path in is.keys().filter(|p| !was.contains_key(*p)) {
+            differences.push(format!("{id}{path}: added"));
+        }
+    }
+    assert_eq!(identical, before.len(), "{differences:#?}");
 }
 
 #[actix_web::test]
