@@ -8,8 +8,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde_json::{Number, Value, json};
 
 use super::codes::{
-    CountryCode, CurrencyCode, DocumentType, EngagementModel, PartyKind, PppModel, ProjectStatus,
-    ProjectType, SectorCode,
+    CountryCode, CurrencyCode, DocumentType, EngagementModel, ListingStatus, PartyKind, PppModel,
+    ProjectStatus, ProjectType, SectorCode,
 };
 use super::ids::InitiativeId;
 use super::initiatives::{Initiative, InitiativeData};
@@ -287,6 +287,56 @@ pub fn project(opportunity: &Opportunity, related: &Related<'_>) -> Value {
     }
     p["investdesk"] = extension(opportunity, related);
     p
+}
+
+/// The JSON Schema of the `investdesk` object on each exported project: what InvestDesk adds to
+/// OC4IDS, made from the same codes the API takes.
+pub fn extension_schema() -> Value {
+    let codes = |all: Vec<&str>| json!({"type": "string", "enum": all});
+    let engagement = codes(EngagementModel::ALL.iter().map(|m| m.as_str()).collect());
+    let listing = codes(ListingStatus::ALL.iter().map(|s| s.as_str()).collect());
+    let ppp = codes(PppModel::ALL.iter().map(|m| m.as_str()).collect());
+    let country =
+        json!({"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"});
+    let money = json!({
+        "type": "object",
+        "required": ["amount", "currency"],
+        "additionalProperties": false,
+        "properties": {
+            "amount": {"type": "number", "minimum": 0, "description": "Exactly the stored decimal digits"},
+            "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217"},
+        },
+    });
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "urn:investdesk:oc4ids-extension",
+        "title": "InvestDesk's extension of an OC4IDS project",
+        "description": "What InvestDesk adds to each OC4IDS project it exports, in the project's `investdesk` member. Empty values are left out.",
+        "type": "object",
+        "required": ["hostCountry", "listingStatus"],
+        "additionalProperties": false,
+        "properties": {
+            "hostCountry": country,
+            "listingStatus": listing,
+            "engagementModels": {"type": "array", "minItems": 1, "uniqueItems": true, "items": engagement},
+            "partnerCountries": {"type": "array", "minItems": 1, "uniqueItems": true, "items": country},
+            "pppModel": ppp,
+            "eoiDeadline": {"type": "string", "format": "date"},
+            "investmentSought": money,
+            "focalPersonId": {"type": "string", "pattern": "^per_[0-9a-z]{26}$"},
+            "initiative": {
+                "type": "object",
+                "required": ["id", "name"],
+                "additionalProperties": false,
+                "properties": {
+                    "id": {"type": "string", "pattern": "^ini_[0-9a-z]{26}$"},
+                    "name": {"type": "string", "minLength": 1},
+                    "description": {"type": "string", "minLength": 1},
+                    "countries": {"type": "array", "minItems": 1, "items": country},
+                },
+            },
+        },
+    })
 }
 
 /// A package of projects, published as of `latest`: the latest change of what it holds.

@@ -3,7 +3,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use super::auth::Caller;
-use super::extract::{ImportPost, Query};
+use super::extract::{ImportPost, NoQuery, Query};
 use super::{list_request, reply};
 use crate::api::exchange::{ImportQuery, ImportReport, ProjectPackage};
 use crate::api::opportunities::OpportunityListQuery;
@@ -60,6 +60,24 @@ pub async fn export_oc4ids(
         response.insert_header(("Link", format!("<{base}{next}>; rel=\"next\"")));
     }
     Ok(response.json(package))
+}
+
+/// Get the JSON Schema of the `investdesk` object on exported OC4IDS projects
+///
+/// What InvestDesk adds to OC4IDS (engagement models, partner countries, the initiative, the
+/// listing status, the EOI deadline, the investment sought, the focal person), with the codes the
+/// API takes.
+#[utoipa::path(
+    tag = "exchange",
+    security(()),
+    responses((status = 200, description = "A JSON Schema (draft 2020-12)", body = Object, content_type = "application/schema+json"))
+)]
+#[get("/oc4ids/extension-schema")]
+pub async fn oc4ids_extension_schema(_: Query<NoQuery>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/schema+json")
+        .insert_header(("Cache-Control", "public, max-age=3600"))
+        .body(crate::domain::oc4ids::extension_schema().to_string())
 }
 
 /// Import an OC4IDS project package (up to 4 MiB): creates or updates opportunities by project

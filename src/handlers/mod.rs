@@ -86,6 +86,7 @@ pub fn routes(cfg: &mut ServiceConfig) {
         .service(
             scope::scope("/v1/exports")
                 .service(exports::export_oc4ids)
+                .service(exports::oc4ids_extension_schema)
                 .service(exports::export_opportunities_csv),
         )
         .service(scope::scope("/v1/imports").service(exports::import_oc4ids))

@@ -70,6 +70,30 @@ fn schema_errors(package: &Value) -> Option<Vec<String>> {
     )
 }
 
+/// What the served schema of the `investdesk` extension finds wrong with each project's object.
+async fn extension_errors(app: &TestApp, package: &Value) -> Vec<String> {
+    let response = app
+        .get("/v1/exports/oc4ids/extension-schema", As::Anonymous)
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/schema+json"
+    );
+    let schema: Value = response.json().await.unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("the extension schema compiles");
+    // The schema refuses what is not ours to send (so passing it means something).
+    let wrong = json!({"hostCountry": "PAK", "listingStatus": "live", "engagementModels": []});
+    assert_eq!(validator.iter_errors(&wrong).count(), 3);
+    let mut errors = Vec::new();
+    for project in package["projects"].as_array().unwrap() {
+        for e in validator.iter_errors(&project["investdesk"]) {
+            errors.push(format!("{}: {e} at {}", project["id"], e.instance_path()));
+        }
+    }
+    errors
+}
+
 /// Every scalar of a JSON value, by its JSON pointer.
 fn leaves(value: &Value, path: String, out: &mut std::collections::BTreeMap<String, Value>) {
     match value {
@@ -195,6 +219,11 @@ async fn the_export_validates_against_the_oc4ids_schema() {
     assert_eq!(m6["locations"][0]["geometry"]["type"], "LineString");
     assert_eq!(package["projects"][1]["id"], "oc4ids-demo-keenjhar");
 
+    let extension = extension_errors(&app, &package).await;
+    assert!(
+        extension.is_empty(),
+        "the extension breaks its schema: {extension:#?}"
+    );
     let Some(errors) = schema_errors(&package) else {
         return;
     };
@@ -589,6 +618,11 @@ async fn the_demo_data_goes_out_and_back_byte_for_byte_initiatives_included() {
         .await
         .unwrap();
     let before = project_texts(&package);
+    let extension = extension_errors(&source, &package).await;
+    assert!(
+        extension.is_empty(),
+        "the extension breaks its schema: {extension:#?}"
+    );
     assert!(
         package.to_string().contains("\"initiative\":{"),
         "the demo has an initiative"
