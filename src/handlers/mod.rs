@@ -73,38 +73,43 @@ pub fn routes(cfg: &mut ServiceConfig) {
                 .service(opportunities::delete_opportunity)
                 .service(interests::list_opportunity_interests)
                 .service(interests::create_interest),
-        )
-        .service(
-            scope::scope("/v1/interests")
-                .service(interests::list_interests)
-                .service(interests::get_interest)
-                .service(interests::update_interest)
-                .service(interests::transition_interest)
-                .service(interests::list_interest_events),
-        )
-        .service(scope::scope("/v1/events").service(events::list_events))
-        .service(
-            scope::scope("/v1/exports")
-                .service(exports::export_oc4ids)
-                .service(exports::oc4ids_extension_schema)
-                .service(exports::export_opportunities_csv),
-        )
-        .service(scope::scope("/v1/imports").service(exports::import_oc4ids))
-        .service(
-            scope::scope("/v1/webhooks")
-                .service(webhooks::list_webhooks)
-                .service(webhooks::create_webhook)
-                .service(webhooks::get_webhook)
-                .service(webhooks::update_webhook)
-                .service(webhooks::delete_webhook)
-                .service(webhooks::rotate_webhook_secret)
-                .service(webhooks::list_webhook_deliveries),
-        )
-        .service(
-            scope::scope("/v1/stats")
-                .service(stats::get_pipeline_stats)
-                .service(stats::get_opportunity_stats),
         );
+    integration_routes(cfg);
+}
+
+/// The pipeline, the feed, exchange, webhooks and figures.
+fn integration_routes(cfg: &mut ServiceConfig) {
+    cfg.service(
+        scope::scope("/v1/interests")
+            .service(interests::list_interests)
+            .service(interests::get_interest)
+            .service(interests::update_interest)
+            .service(interests::transition_interest)
+            .service(interests::list_interest_events),
+    )
+    .service(scope::scope("/v1/events").service(events::list_events))
+    .service(
+        scope::scope("/v1/exports")
+            .service(exports::export_oc4ids)
+            .service(exports::oc4ids_extension_schema)
+            .service(exports::export_opportunities_csv),
+    )
+    .service(scope::scope("/v1/imports").service(exports::import_oc4ids))
+    .service(
+        scope::scope("/v1/webhooks")
+            .service(webhooks::list_webhooks)
+            .service(webhooks::create_webhook)
+            .service(webhooks::get_webhook)
+            .service(webhooks::update_webhook)
+            .service(webhooks::delete_webhook)
+            .service(webhooks::rotate_webhook_secret)
+            .service(webhooks::list_webhook_deliveries),
+    )
+    .service(
+        scope::scope("/v1/stats")
+            .service(stats::get_pipeline_stats)
+            .service(stats::get_opportunity_stats),
+    );
 }
 
 /// The documented paths and their methods, to tell an unknown path (404) from a known path

@@ -299,6 +299,13 @@ async fn each_role_may_do_exactly_what_the_design_says() {
         ),
         (
             Method::GET,
+            "/v1/exports/oc4ids/extension-schema",
+            "/v1/exports/oc4ids/extension-schema".into(),
+            None,
+            [200, 200, 200, 200],
+        ),
+        (
+            Method::GET,
             "/v1/exports/opportunities.csv",
             "/v1/exports/opportunities.csv".into(),
             None,
