@@ -180,7 +180,15 @@ fn add_problem_responses(document: &mut Document) {
                 codes.extend(["408", "413", "415", "422", "409"]);
             }
             if method == "patch" || method == "delete" {
-                codes.extend(["409", "412"]);
+                codes.push("409");
+            }
+            // A stale `If-Match` is a 412 wherever the operation reads that header.
+            let reads_if_match = operation.parameters.iter().flatten().any(|p| {
+                use utoipa::openapi::path::ParameterIn;
+                matches!(p, RefOr::T(p) if p.name == "If-Match" && p.parameter_in == ParameterIn::Header)
+            });
+            if reads_if_match {
+                codes.push("412");
             }
             for code in codes {
                 let Some((_, name, _)) = PROBLEMS.iter().find(|(c, _, _)| *c == code) else {

@@ -134,7 +134,14 @@ fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allow_any_method()
         .allow_any_header()
-        .expose_headers(["etag", "location", "link", "x-request-id", "retry-after"])
+        .expose_headers([
+            "etag",
+            "location",
+            "link",
+            "x-request-id",
+            "retry-after",
+            "idempotent-replayed",
+        ])
         .max_age(3600)
         // Answer disallowed origins without CORS headers (the browser then blocks the
         // response) rather than with an error.

@@ -7,6 +7,7 @@ pub mod api_keys;
 pub mod codelists;
 pub mod events;
 pub mod exchange;
+pub mod headers;
 pub mod initiatives;
 pub mod interests;
 pub mod money;

@@ -14,6 +14,7 @@ use crate::services::{self, AppState};
 /// Create an API key (admin).
 #[utoipa::path(
     tag = "apiKeys",
+    params(crate::api::headers::IdempotencyKeyHeader),
     request_body = CreateApiKeyRequest,
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The key, with its secret shown this once", body = CreatedApiKeyResponse,

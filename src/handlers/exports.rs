@@ -84,7 +84,7 @@ pub async fn oc4ids_extension_schema(_: Query<NoQuery>) -> HttpResponse {
 /// id, and the parties and focal persons they name (officer).
 #[utoipa::path(
     tag = "exchange",
-    params(ImportQuery),
+    params(ImportQuery, crate::api::headers::IdempotencyKeyHeader),
     request_body(content = ProjectPackage, description = "An OC4IDS 0.9 project package"),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "What happened to each project", body = ImportReport))

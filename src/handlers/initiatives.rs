@@ -15,6 +15,7 @@ use crate::services::{self, AppState};
 /// Create an initiative (officer).
 #[utoipa::path(
     tag = "initiatives",
+    params(crate::api::headers::IdempotencyKeyHeader),
     request_body = InitiativeInput,
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new initiative", body = InitiativeResponse,
@@ -57,7 +58,7 @@ pub async fn list_initiatives(
 /// Get an initiative (public).
 #[utoipa::path(
     tag = "initiatives",
-    params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id")),
+    params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id"), crate::api::headers::IfNoneMatchHeader),
     security((), ("bearerAuth" = [])),
     responses(
         (status = 200, description = "The initiative", body = InitiativeResponse, headers(("ETag" = String, description = "Version tag"))),
@@ -82,7 +83,7 @@ pub async fn get_initiative(
 /// Update an initiative with a JSON Merge Patch (officer).
 #[utoipa::path(
     tag = "initiatives",
-    params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id")),
+    params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id"), crate::api::headers::IfMatchHeader),
     request_body(content = InitiativeInput, content_type = "application/merge-patch+json",
         description = "A JSON Merge Patch (RFC 7396) of the initiative's writable fields: absent = unchanged, null = cleared."),
     security(("bearerAuth" = [])),
@@ -109,7 +110,7 @@ pub async fn update_initiative(
 /// Delete an initiative nothing refers to (officer).
 #[utoipa::path(
     tag = "initiatives",
-    params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id")),
+    params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id"), crate::api::headers::IfMatchHeader),
     security(("bearerAuth" = [])),
     responses((status = 204, description = "Deleted"))
 )]

@@ -15,7 +15,7 @@ use crate::services::{self, AppState};
 /// Express interest in an opportunity (investor, for its own party; officer, for any party).
 #[utoipa::path(
     tag = "interests",
-    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id")),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IdempotencyKeyHeader),
     request_body = CreateInterestRequest,
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new interest, at stage `expressed`", body = InterestResponse,
@@ -87,7 +87,7 @@ pub async fn list_interests(
 /// Get an interest.
 #[utoipa::path(
     tag = "interests",
-    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id")),
+    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), crate::api::headers::IfNoneMatchHeader),
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The interest", body = InterestResponse, headers(("ETag" = String, description = "Version tag"))),
@@ -112,7 +112,7 @@ pub async fn get_interest(
 /// Update an interest's assignee, probability, amount or notes with a JSON Merge Patch (officer).
 #[utoipa::path(
     tag = "interests",
-    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id")),
+    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), crate::api::headers::IfMatchHeader),
     request_body(content = InterestUpdate, content_type = "application/merge-patch+json",
         description = "A JSON Merge Patch (RFC 7396): absent = unchanged, null = cleared. The stage changes only through transitions."),
     security(("bearerAuth" = [])),
@@ -139,7 +139,7 @@ pub async fn update_interest(
 /// Move an interest to another stage (officers: any legal move; investors: withdraw their own).
 #[utoipa::path(
     tag = "interests",
-    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id")),
+    params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), crate::api::headers::IdempotencyKeyHeader, crate::api::headers::IfMatchHeader),
     request_body = TransitionRequest,
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The interest at its new stage", body = InterestResponse, headers(("ETag" = String, description = "Version tag"))))

@@ -15,6 +15,7 @@ use crate::services::{self, AppState};
 /// Create an opportunity, as a draft (officer).
 #[utoipa::path(
     tag = "opportunities",
+    params(crate::api::headers::IdempotencyKeyHeader),
     request_body = OpportunityInput,
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new draft opportunity", body = OpportunityResponse,
@@ -54,7 +55,7 @@ pub async fn list_opportunities(
 /// Get an opportunity (public when published or closed).
 #[utoipa::path(
     tag = "opportunities",
-    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id")),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IfNoneMatchHeader),
     security((), ("bearerAuth" = [])),
     responses(
         (status = 200, description = "The opportunity", body = OpportunityResponse, headers(("ETag" = String, description = "Version tag"))),
@@ -80,7 +81,7 @@ pub async fn get_opportunity(
 /// `listingStatus` (officer).
 #[utoipa::path(
     tag = "opportunities",
-    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id")),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IfMatchHeader),
     request_body(content = OpportunityUpdate, content_type = "application/merge-patch+json",
         description = "A JSON Merge Patch (RFC 7396): absent = unchanged, null = cleared. Publishing needs a description of 50+ characters, a location, investmentSought, focalPersonId and publicAuthorityId; a 422 lists what is missing."),
     security(("bearerAuth" = [])),
@@ -112,7 +113,7 @@ pub async fn update_opportunity(
 /// Delete a draft that was never published (officer); archive anything else.
 #[utoipa::path(
     tag = "opportunities",
-    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id")),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IfMatchHeader),
     security(("bearerAuth" = [])),
     responses((status = 204, description = "Deleted"))
 )]

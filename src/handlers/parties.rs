@@ -13,6 +13,7 @@ use crate::services::{self, AppState};
 /// Create a party (officer).
 #[utoipa::path(
     tag = "parties",
+    params(crate::api::headers::IdempotencyKeyHeader),
     request_body = PartyInput,
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new party", body = PartyResponse,
@@ -50,7 +51,7 @@ pub async fn list_parties(
 /// Get a party.
 #[utoipa::path(
     tag = "parties",
-    params(("id" = crate::domain::ids::PartyId, Path, description = "Party id")),
+    params(("id" = crate::domain::ids::PartyId, Path, description = "Party id"), crate::api::headers::IfNoneMatchHeader),
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The party", body = PartyResponse, headers(("ETag" = String, description = "Version tag"))),
@@ -75,7 +76,7 @@ pub async fn get_party(
 /// Update a party with a JSON Merge Patch (officer).
 #[utoipa::path(
     tag = "parties",
-    params(("id" = crate::domain::ids::PartyId, Path, description = "Party id")),
+    params(("id" = crate::domain::ids::PartyId, Path, description = "Party id"), crate::api::headers::IfMatchHeader),
     request_body(content = PartyInput, content_type = "application/merge-patch+json",
         description = "A JSON Merge Patch (RFC 7396) of the party's writable fields: absent = unchanged, null = cleared."),
     security(("bearerAuth" = [])),
@@ -102,7 +103,7 @@ pub async fn update_party(
 /// Delete a party nothing refers to (officer).
 #[utoipa::path(
     tag = "parties",
-    params(("id" = crate::domain::ids::PartyId, Path, description = "Party id")),
+    params(("id" = crate::domain::ids::PartyId, Path, description = "Party id"), crate::api::headers::IfMatchHeader),
     security(("bearerAuth" = [])),
     responses((status = 204, description = "Deleted"))
 )]

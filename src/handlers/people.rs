@@ -12,6 +12,7 @@ use crate::services::{self, AppState};
 /// Create a person (officer).
 #[utoipa::path(
     tag = "people",
+    params(crate::api::headers::IdempotencyKeyHeader),
     request_body = PersonInput,
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new person", body = PersonResponse,
@@ -49,7 +50,7 @@ pub async fn list_people(
 /// Get a person (officer).
 #[utoipa::path(
     tag = "people",
-    params(("id" = crate::domain::ids::PersonId, Path, description = "Person id")),
+    params(("id" = crate::domain::ids::PersonId, Path, description = "Person id"), crate::api::headers::IfNoneMatchHeader),
     security(("bearerAuth" = [])),
     responses(
         (status = 200, description = "The person", body = PersonResponse, headers(("ETag" = String, description = "Version tag"))),
@@ -74,7 +75,7 @@ pub async fn get_person(
 /// Update a person with a JSON Merge Patch (officer).
 #[utoipa::path(
     tag = "people",
-    params(("id" = crate::domain::ids::PersonId, Path, description = "Person id")),
+    params(("id" = crate::domain::ids::PersonId, Path, description = "Person id"), crate::api::headers::IfMatchHeader),
     request_body(content = PersonInput, content_type = "application/merge-patch+json",
         description = "A JSON Merge Patch (RFC 7396) of the person's writable fields: absent = unchanged, null = cleared."),
     security(("bearerAuth" = [])),
@@ -101,7 +102,7 @@ pub async fn update_person(
 /// Delete a person nothing refers to (officer).
 #[utoipa::path(
     tag = "people",
-    params(("id" = crate::domain::ids::PersonId, Path, description = "Person id")),
+    params(("id" = crate::domain::ids::PersonId, Path, description = "Person id"), crate::api::headers::IfMatchHeader),
     security(("bearerAuth" = [])),
     responses((status = 204, description = "Deleted"))
 )]

@@ -15,6 +15,7 @@ use crate::services::{self, AppState};
 /// Subscribe to events (officers: all; investors: what their party may see).
 #[utoipa::path(
     tag = "webhooks",
+    params(crate::api::headers::IdempotencyKeyHeader),
     request_body = WebhookInput,
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The subscription, with its signing secret shown this once", body = WebhookResponse,
@@ -51,7 +52,7 @@ pub async fn list_webhooks(
 /// Get a subscription.
 #[utoipa::path(
     tag = "webhooks",
-    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id")),
+    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), crate::api::headers::IfNoneMatchHeader),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The subscription", body = WebhookResponse), (status = 304, description = "Not modified"))
 )]
@@ -73,7 +74,7 @@ pub async fn get_webhook(
 /// Change a subscription's url, event types or active flag with a JSON Merge Patch.
 #[utoipa::path(
     tag = "webhooks",
-    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id")),
+    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), crate::api::headers::IfMatchHeader),
     request_body(content = WebhookInput, content_type = "application/merge-patch+json", description = "A JSON Merge Patch (RFC 7396)."),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The updated subscription", body = WebhookResponse))
@@ -99,7 +100,7 @@ pub async fn update_webhook(
 /// Delete a subscription; its pending deliveries are dropped.
 #[utoipa::path(
     tag = "webhooks",
-    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id")),
+    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), crate::api::headers::IfMatchHeader),
     security(("bearerAuth" = [])),
     responses((status = 204, description = "Deleted"))
 )]
@@ -117,7 +118,7 @@ pub async fn delete_webhook(
 /// Replace the signing secret; the new one is in this response only.
 #[utoipa::path(
     tag = "webhooks",
-    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id")),
+    params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), crate::api::headers::IdempotencyKeyHeader, crate::api::headers::IfMatchHeader),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The subscription with its new secret", body = WebhookResponse))
 )]

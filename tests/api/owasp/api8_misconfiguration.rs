@@ -371,3 +371,68 @@ async fn only_reads_of_the_probes_skip_the_rate_limit() {
         assert_eq!(app.get("/healthz", As::Anonymous).await.status(), 200);
     }
 }
+
+#[actix_web::test]
+async fn every_header_an_operation_reads_is_declared_and_browsers_may_read_the_replay_flag() {
+    let app = spawn_app_with(|s| s.cors_origins = vec![ALLOWED.to_owned()]).await;
+    let document: Value = app
+        .get("/openapi.json", As::Anonymous)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            let headers: Vec<&str> = operation["parameters"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter(|p| p["in"] == "header")
+                .map(|p| p["name"].as_str().unwrap())
+                .collect();
+            let answers = |code: &str| operation["responses"].get(code).is_some();
+            // Every POST takes an Idempotency-Key.
+            if method == "post" {
+                assert!(headers.contains(&"Idempotency-Key"), "{method} {path}");
+            }
+            // A 412 or a 304 is only possible through the header that asks for it.
+            assert_eq!(
+                headers.contains(&"If-Match"),
+                answers("412"),
+                "{method} {path}"
+            );
+            assert_eq!(
+                headers.contains(&"If-None-Match"),
+                answers("304"),
+                "{method} {path}"
+            );
+            // Every change of a versioned resource (it has an ETag) can be made conditional.
+            if (method == "patch" || method == "delete") && path != "/v1/api-keys/{id}" {
+                assert!(headers.contains(&"If-Match"), "{method} {path}");
+            }
+            checked += 1;
+        }
+    }
+    let response = app
+        .client
+        .get(app.url("/v1/opportunities"))
+        .header("origin", ALLOWED)
+        .send()
+        .await
+        .unwrap();
+    let exposed = response.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_lowercase();
+    for header in [
+        "idempotent-replayed",
+        "etag",
+        "link",
+        "retry-after",
+        "x-request-id",
+    ] {
+        assert!(exposed.contains(header), "{header} not in {exposed}");
+    }
+    report!("owasp API8: {checked} operations declare the headers they read");
+}
