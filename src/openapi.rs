@@ -129,21 +129,40 @@ const PROBLEMS: &[(&str, &str, &str)] = &[
     ),
 ];
 
+const REQUEST_ID: &str = "The request's id (the client's `X-Request-Id` when short and plain), also in the problem's `requestId` and in every log line of the request";
+const RETRY_AFTER: &str = "Seconds to wait before retrying";
+
+/// A response header of one type, described.
+fn response_header(
+    kind: utoipa::openapi::schema::Type,
+    description: &str,
+) -> utoipa::openapi::header::Header {
+    utoipa::openapi::header::HeaderBuilder::new()
+        .schema(Some(
+            utoipa::openapi::ObjectBuilder::new().schema_type(kind),
+        ))
+        .description(Some(description))
+        .build()
+}
+
 fn add_problem_responses(document: &mut Document) {
+    use utoipa::openapi::schema::Type;
     let components = document.components.get_or_insert_with(Default::default);
-    for (_, name, description) in PROBLEMS {
-        components.responses.insert(
-            (*name).to_owned(),
-            RefOr::T(
-                ResponseBuilder::new()
-                    .description(*description)
-                    .content(
-                        PROBLEM_JSON,
-                        Content::new(Some(Ref::from_schema_name("Problem"))),
-                    )
-                    .build(),
-            ),
-        );
+    for (code, name, description) in PROBLEMS {
+        let mut response = ResponseBuilder::new()
+            .description(*description)
+            .content(
+                PROBLEM_JSON,
+                Content::new(Some(Ref::from_schema_name("Problem"))),
+            )
+            .header("X-Request-Id", response_header(Type::String, REQUEST_ID));
+        // Refusals that pass tell the client when to try again.
+        if matches!(*code, "429" | "503") {
+            response = response.header("Retry-After", response_header(Type::Integer, RETRY_AFTER));
+        }
+        components
+            .responses
+            .insert((*name).to_owned(), RefOr::T(response.build()));
     }
     for (path, item) in document.paths.paths.iter_mut() {
         let has_id = path.contains('{');

@@ -434,5 +434,15 @@ async fn every_header_an_operation_reads_is_declared_and_browsers_may_read_the_r
     ] {
         assert!(exposed.contains(header), "{header} not in {exposed}");
     }
+    // Every problem answer names its request id, and refusals that pass say when to retry.
+    for (name, response) in document["components"]["responses"].as_object().unwrap() {
+        assert!(response["headers"].get("X-Request-Id").is_some(), "{name}");
+        let retry = response["headers"].get("Retry-After").is_some();
+        assert_eq!(
+            retry,
+            name == "TooManyRequests" || name == "ServiceUnavailable",
+            "{name}"
+        );
+    }
     report!("owasp API8: {checked} operations declare the headers they read");
 }
