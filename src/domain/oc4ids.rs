@@ -834,8 +834,12 @@ fn without_extension(p: &Value) -> Value {
 /// model stays). InvestDesk's `investdesk` object and status (the codelist's, where a package
 /// used a legacy code) are always its own; identifiers are the union of both.
 pub fn merged(ours: Value, source: &Value, modelled: &Value) -> Value {
-    let (Value::Object(ours), Some(source)) = (ours.clone(), source.as_object()) else {
+    let Some(source) = source.as_object() else {
         return ours;
+    };
+    let ours = match ours {
+        Value::Object(ours) => ours,
+        other => return other,
     };
     let mut out = source.clone();
     // What InvestDesk exported after the import and no longer does was cleared here.

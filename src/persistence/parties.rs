@@ -167,16 +167,21 @@ pub fn update(conn: &mut DbConnection, party: &Party, previous_version: i32) -> 
     Ok(true)
 }
 
+/// The party of a row read alone, with its members.
+fn with_members_of(conn: &mut DbConnection, row: Option<PartyRow>) -> QueryResult<Option<Party>> {
+    match row {
+        Some(row) => Ok(with_members(conn, vec![row])?.pop()),
+        None => Ok(None),
+    }
+}
+
 pub fn get(conn: &mut DbConnection, id: &PartyId) -> QueryResult<Option<Party>> {
     let row = parties::table
         .find(id.as_str())
         .select(PartyRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(match row {
-        Some(row) => with_members(conn, vec![row])?.pop(),
-        None => None,
-    })
+    with_members_of(conn, row)
 }
 
 pub fn exists(conn: &mut DbConnection, id: &PartyId) -> QueryResult<bool> {
@@ -215,7 +220,6 @@ pub fn delete(conn: &mut DbConnection, id: &PartyId) -> QueryResult<bool> {
         .map(|n| n > 0)
 }
 
-/// The party registered under an identifier.
 /// The oldest party with exactly this name (an import's party without an identifier).
 pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<Party>> {
     let row = parties::table
@@ -224,12 +228,10 @@ pub fn find_by_name(conn: &mut DbConnection, name: &str) -> QueryResult<Option<P
         .select(PartyRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(match row {
-        Some(row) => with_members(conn, vec![row])?.pop(),
-        None => None,
-    })
+    with_members_of(conn, row)
 }
 
+/// The party registered under an identifier.
 pub fn find_by_identifier(
     conn: &mut DbConnection,
     scheme: &str,
@@ -241,8 +243,5 @@ pub fn find_by_identifier(
         .select(PartyRow::as_select())
         .first(conn)
         .optional()?;
-    Ok(match row {
-        Some(row) => with_members(conn, vec![row])?.pop(),
-        None => None,
-    })
+    with_members_of(conn, row)
 }

@@ -26,6 +26,20 @@ async fn catalogue(app: &TestApp) -> (String, String) {
     (m6, resort)
 }
 
+/// An officer's import of `package`; its report.
+async fn import(app: &TestApp, path: &str, package: &Value) -> Value {
+    let response = app.post(path, app.officer(), package).await;
+    assert_eq!(response.status(), 200, "importing at {path}");
+    response.json().await.unwrap()
+}
+
+/// What an officer reads at `path`.
+async fn read(app: &TestApp, path: &str) -> Value {
+    let response = app.get(path, app.officer()).await;
+    assert_eq!(response.status(), 200, "reading {path}");
+    response.json().await.unwrap()
+}
+
 async fn export(app: &TestApp, query: &str) -> Value {
     let response = app
         .get(&format!("/v1/exports/oc4ids{query}"), As::Anonymous)
@@ -124,12 +138,7 @@ async fn a_project_using_every_field_of_the_standard_comes_back_whole() {
             "the fixture is not valid OC4IDS: {errors:#?}"
         );
     }
-    let report: Value = app
-        .post("/v1/imports/oc4ids", app.officer(), &package)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&app, "/v1/imports/oc4ids", &package).await;
     assert_eq!(
         report["created"], 1,
         "imported unchanged, as a draft: {report}"
@@ -138,12 +147,7 @@ async fn a_project_using_every_field_of_the_standard_comes_back_whole() {
         .as_str()
         .unwrap()
         .to_owned();
-    let draft: Value = app
-        .get(&format!("/v1/opportunities/{id}"), app.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let draft: Value = read(&app, &format!("/v1/opportunities/{id}")).await;
     assert_eq!(
         draft["hostCountry"], "GB",
         "from the public authority's address"
@@ -184,12 +188,7 @@ async fn a_project_using_every_field_of_the_standard_comes_back_whole() {
         "changed {changed:?}, lost {lost:?}"
     );
     // Imported again, nothing changes.
-    let again: Value = app
-        .post("/v1/imports/oc4ids", app.officer(), &package)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: Value = import(&app, "/v1/imports/oc4ids", &package).await;
     assert_eq!(again["unchanged"], 1, "{again}");
 }
 
@@ -331,12 +330,7 @@ async fn the_export_keeps_the_checkers_rules_ids_empty_values_published_date_pub
         json!({"name": "Board of Investment", "scheme": "PK-GOV", "uid": "BOI"})
     );
     // Importing the prefixed export into the same instance recognises its own projects.
-    let report: Value = app
-        .post("/v1/imports/oc4ids", app.officer(), &package)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&app, "/v1/imports/oc4ids", &package).await;
     assert_eq!(report["unchanged"], 2, "{report}");
     report!(
         "oc4ids export rules: {} projects, ids prefixed, {} empty values, publishedDate = latest update",
@@ -415,16 +409,7 @@ async fn money_goes_out_and_comes_back_exactly_at_the_extremes() {
     }
     let package: Value = serde_json::from_str(&text).unwrap();
     let target = spawn_app().await;
-    let report: Value = target
-        .post(
-            "/v1/imports/oc4ids?publish=true",
-            target.officer(),
-            &package,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&target, "/v1/imports/oc4ids?publish=true", &package).await;
     assert_eq!(report["created"], 2, "{report}");
     for id in [big, kuwaiti] {
         let before: Value = source
@@ -476,37 +461,17 @@ async fn total(app: &TestApp, path: &str) -> usize {
 async fn a_second_import_of_a_foreign_package_changes_nothing() {
     let app = spawn_app().await;
     let package = foreign_package();
-    let first: Value = app
-        .post("/v1/imports/oc4ids", app.officer(), &package)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first: Value = import(&app, "/v1/imports/oc4ids", &package).await;
     assert_eq!(first["created"], 1, "{first}");
     let id = first["results"][0]["opportunityId"]
         .as_str()
         .unwrap()
         .to_owned();
-    let before: Value = app
-        .get(&format!("/v1/opportunities/{id}"), app.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let before: Value = read(&app, &format!("/v1/opportunities/{id}")).await;
     let events = total(&app, "/v1/events?limit=100").await;
-    let second: Value = app
-        .post("/v1/imports/oc4ids", app.officer(), &package)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second: Value = import(&app, "/v1/imports/oc4ids", &package).await;
     assert_eq!(second["unchanged"], 1, "{second}");
-    let after: Value = app
-        .get(&format!("/v1/opportunities/{id}"), app.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let after: Value = read(&app, &format!("/v1/opportunities/{id}")).await;
     assert_eq!(before["version"], after["version"]);
     assert_eq!(
         total(&app, "/v1/events?limit=100").await,
@@ -525,12 +490,7 @@ async fn a_second_import_of_a_foreign_package_changes_nothing() {
     );
     // The authority keeps its own country (from its address), not the project's host country.
     let authority = after["publicAuthorityId"].as_str().unwrap();
-    let party: Value = app
-        .get(&format!("/v1/parties/{authority}"), app.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let party: Value = read(&app, &format!("/v1/parties/{authority}")).await;
     assert_eq!(party["country"], "GB");
     report!(
         "oc4ids re-import of a foreign package: unchanged, version {}, 0 new events, 1 party, 1 person",
@@ -563,29 +523,14 @@ async fn the_initiative_travels_in_the_extension_and_survives_a_reimport() {
         mine["investdesk"]["initiative"],
         json!({"id": initiative, "name": "Trilateral corridor", "countries": ["PK", "AZ", "TR"]})
     );
-    let report: Value = app
-        .post("/v1/imports/oc4ids", app.officer(), &package)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&app, "/v1/imports/oc4ids", &package).await;
     assert_eq!(report["unchanged"], 2, "{report}");
     // Elsewhere the initiative is created as the package describes it, under its own id.
     let other = spawn_app().await;
     let single = json!({"projects": [mine]});
-    let report: Value = other
-        .post("/v1/imports/oc4ids", other.officer(), &single)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&other, "/v1/imports/oc4ids", &single).await;
     assert_eq!(report["created"], 1, "{report}");
-    let there: Value = other
-        .get(&format!("/v1/initiatives/{initiative}"), other.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let there: Value = read(&other, &format!("/v1/initiatives/{initiative}")).await;
     assert_eq!(there["name"], "Trilateral corridor");
 }
 
@@ -611,12 +556,7 @@ async fn the_demo_data_goes_out_and_back_byte_for_byte_initiatives_included() {
     investdesk::services::seed::demo(&state).await.unwrap();
     let everything = "?listingStatus=draft&listingStatus=published&listingStatus=closed&listingStatus=archived&limit=100";
     let path = format!("/v1/exports/oc4ids{everything}");
-    let package: Value = source
-        .get(&path, source.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let package: Value = read(&source, &path).await;
     let before = project_texts(&package);
     let extension = extension_errors(&source, &package).await;
     assert!(
@@ -628,41 +568,17 @@ async fn the_demo_data_goes_out_and_back_byte_for_byte_initiatives_included() {
         "the demo has an initiative"
     );
     // Into the same instance: nothing changes.
-    let report: Value = source
-        .post("/v1/imports/oc4ids", source.officer(), &package)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&source, "/v1/imports/oc4ids", &package).await;
     assert_eq!(report["unchanged"], before.len(), "{report}");
-    let again: Value = source
-        .get(&path, source.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let again: Value = read(&source, &path).await;
     assert_eq!(project_texts(&again), before);
     // Into an empty instance: every project comes back byte for byte.
     // Published where complete (`publish=true`); the listing status follows that choice of the
     // importing officer, not the package.
     let target = spawn_app().await;
-    let report: Value = target
-        .post(
-            "/v1/imports/oc4ids?publish=true",
-            target.officer(),
-            &package,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&target, "/v1/imports/oc4ids?publish=true", &package).await;
     assert_eq!(report["rejected"], 0, "{report}");
-    let there: Value = target
-        .get(&path, target.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let there: Value = read(&target, &path).await;
     let after = project_texts(&there);
     let identical = before
         .iter()
@@ -706,16 +622,7 @@ async fn importing_an_export_into_an_empty_instance_and_exporting_again_yields_t
     let package = export(&source, "").await;
 
     let target = spawn_app().await;
-    let report: Value = target
-        .post(
-            "/v1/imports/oc4ids?publish=true",
-            target.officer(),
-            &package,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&target, "/v1/imports/oc4ids?publish=true", &package).await;
     assert_eq!(
         (report["created"].clone(), report["rejected"].clone()),
         (json!(2), json!(0)),
@@ -725,23 +632,9 @@ async fn importing_an_export_into_an_empty_instance_and_exporting_again_yields_t
     assert_eq!(without_volatile(again), without_volatile(package.clone()));
 
     // Importing its own export changes nothing.
-    let report: Value = source
-        .post(
-            "/v1/imports/oc4ids?publish=true",
-            source.officer(),
-            &package,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&source, "/v1/imports/oc4ids?publish=true", &package).await;
     assert_eq!(report["unchanged"], 2, "{report}");
-    let feed: Value = source
-        .get("/v1/events?type=opportunity.updated", source.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let feed: Value = read(&source, "/v1/events?type=opportunity.updated").await;
     assert!(feed["items"].as_array().unwrap().is_empty());
 }
 
@@ -773,12 +666,7 @@ async fn an_import_reports_each_project_and_accepts_legacy_statuses() {
         "{report}"
     );
     let id = report["results"][0]["opportunityId"].as_str().unwrap();
-    let imported: Value = app
-        .get(&format!("/v1/opportunities/{id}"), app.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let imported: Value = read(&app, &format!("/v1/opportunities/{id}")).await;
     assert_eq!(imported["projectStatus"], "maintenance");
     assert_eq!(
         imported["listingStatus"], "draft",
@@ -786,27 +674,12 @@ async fn an_import_reports_each_project_and_accepts_legacy_statuses() {
     );
     assert_eq!(imported["oc4idsId"], "oc4ids-demo-bridge");
     let authority = imported["publicAuthorityId"].as_str().unwrap();
-    let party: Value = app
-        .get(&format!("/v1/parties/{authority}"), app.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let party: Value = read(&app, &format!("/v1/parties/{authority}")).await;
     assert_eq!(party["country"], "PK");
     // Importing again matches the party by its identifier and the project by its id.
-    let report: Value = app
-        .post("/v1/imports/oc4ids", app.officer(), &package)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let report: Value = import(&app, "/v1/imports/oc4ids", &package).await;
     assert_eq!(report["unchanged"], 1, "{report}");
-    let parties: Value = app
-        .get("/v1/parties?includeTotal=true", app.officer())
-        .await
-        .json()
-        .await
-        .unwrap();
+    let parties: Value = read(&app, "/v1/parties?includeTotal=true").await;
     assert_eq!(parties["totalCount"], 1);
 
     problem(
