@@ -63,13 +63,15 @@ async fn authenticate_request(request: &HttpRequest) -> Result<Caller, AppError>
         }
         Err(other) => return Err(other),
     };
-    if let (Some(per_key), Some(id)) = (&limits.per_key, caller.key_id())
-        && let Err(wait) = per_key.check(&id.to_string(), Instant::now())
-    {
-        metrics::counter!("rate_limited_total", "limit" => "key").increment(1);
-        return Err(AppError::TooManyRequests {
-            retry_after: retry_after_seconds(wait),
-        });
+    if let (Some(per_key), Some(id)) = (&limits.per_key, caller.key_id()) {
+        let verdict = per_key.check(&id.to_string(), Instant::now());
+        limits::report(request, "key", per_key, verdict);
+        if let Err(wait) = verdict {
+            metrics::counter!("rate_limited_total", "limit" => "key").increment(1);
+            return Err(AppError::TooManyRequests {
+                retry_after: retry_after_seconds(wait),
+            });
+        }
     }
     if let Some(id) = caller.key_id() {
         super::middleware::record_key(request, id.as_str());

@@ -44,11 +44,29 @@ impl Quota {
 /// the map stays proportional to the keys active within one burst window.
 const SWEEP_AT: usize = 4096;
 
+/// Where one key stands in its budget after a request: the `RateLimit` header's `r` and `t`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Standing {
+    /// Requests the key may still make at once.
+    pub remaining: u32,
+    /// Until the budget is whole again.
+    pub reset: Duration,
+}
+
+/// A limit's policy as `RateLimit-Policy` states it: `quota` requests per `window`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Policy {
+    pub quota: u32,
+    pub window: Duration,
+}
+
 /// One rate limit over many keys.
 #[derive(Debug)]
 pub struct Limiter<K> {
     /// Time between two requests at the sustained rate.
     interval: Duration,
+    /// Requests allowed at once.
+    burst: u32,
     /// How far ahead of now the theoretical arrival time may run: `(burst - 1) × interval`.
     tolerance: Duration,
     state: Mutex<Table<K>>,
@@ -70,6 +88,7 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         let interval = quota.period / quota.rate;
         Some(Limiter {
             interval,
+            burst: quota.burst.max(1),
             tolerance: interval * quota.burst.max(1).saturating_sub(1),
             state: Mutex::new(Table {
                 arrivals: HashMap::new(),
@@ -78,8 +97,9 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
         })
     }
 
-    /// Spends one request of `key`'s budget, or says how long until one is available.
-    pub fn check(&self, key: &K, now: Instant) -> Result<(), Duration> {
+    /// Spends one request of `key`'s budget and says what is left, or says how long until one
+    /// is available.
+    pub fn check(&self, key: &K, now: Instant) -> Result<Standing, Duration> {
         let mut table = self.state.lock().unwrap_or_else(|e| e.into_inner());
         let arrival = table.arrivals.get(key).copied().unwrap_or(now).max(now);
         self.verdict(arrival, now)?;
@@ -87,8 +107,34 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
             table.arrivals.retain(|_, at| *at > now);
             table.sweep_at = (table.arrivals.len() * 2).max(SWEEP_AT);
         }
-        table.arrivals.insert(key.clone(), arrival + self.interval);
-        Ok(())
+        let next = arrival + self.interval;
+        table.arrivals.insert(key.clone(), next);
+        Ok(self.standing(next - now))
+    }
+
+    /// The budget left when the theoretical arrival time is `ahead` of now: request k more is
+    /// allowed while `ahead + (k - 1) × interval ≤ tolerance`.
+    fn standing(&self, ahead: Duration) -> Standing {
+        let remaining = match self.tolerance.checked_sub(ahead) {
+            Some(slack) => {
+                let whole = slack.as_nanos() / self.interval.as_nanos().max(1);
+                u32::try_from(whole).unwrap_or(u32::MAX).saturating_add(1)
+            }
+            None => 0,
+        };
+        Standing {
+            remaining: remaining.min(self.burst),
+            reset: ahead,
+        }
+    }
+
+    /// The quota and window this limiter enforces: `burst` requests, refilled in full after
+    /// `burst × interval`.
+    pub fn policy(&self) -> Policy {
+        Policy {
+            quota: self.burst,
+            window: self.interval * self.burst,
+        }
     }
 
     /// Whether `key` could make a request now, without spending from its budget.
@@ -218,6 +264,29 @@ mod tests {
         // One interval later one more request is allowed, and only one.
         let t1 = t0 + Duration::from_millis(100);
         assert!(limiter.check(&"a", t1).is_ok());
+        assert!(limiter.check(&"a", t1).is_err());
+    }
+
+    #[test]
+    fn each_request_says_what_is_left_and_when_it_is_whole_again() {
+        let limiter = Limiter::new(Quota::per_second(10, 3)).unwrap();
+        assert_eq!(
+            limiter.policy(),
+            Policy {
+                quota: 3,
+                window: Duration::from_millis(300)
+            }
+        );
+        let t0 = Instant::now();
+        let left: Vec<u32> = (0..3)
+            .map(|_| limiter.check(&"a", t0).unwrap().remaining)
+            .collect();
+        assert_eq!(left, [2, 1, 0]);
+        let after = limiter.check(&"b", t0).unwrap();
+        assert_eq!(after.reset, Duration::from_millis(100));
+        // One and a half intervals later one request has refilled, not two.
+        let t1 = t0 + Duration::from_millis(150);
+        assert_eq!(limiter.check(&"a", t1).unwrap().remaining, 0);
         assert!(limiter.check(&"a", t1).is_err());
     }
 

@@ -69,6 +69,90 @@ async fn a_client_over_its_address_budget_gets_429_with_retry_after_and_probes_s
     report!("limits: address budget 5, 2 requests refused with 429, probes unaffected");
 }
 
+/// The `RateLimit-Policy` and `RateLimit` headers of a response, as text.
+fn rate_limit_headers(response: &reqwest::Response) -> (String, String) {
+    let text = |name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    (text("ratelimit-policy"), text("ratelimit"))
+}
+
+#[actix_web::test]
+async fn every_answer_says_where_the_client_stands_in_each_budget_down_to_the_429() {
+    let app = spawn_app_with(|s| {
+        s.cors_origins = vec!["https://portal.example.org".into()];
+        s.limits = limits(|l| {
+            l.rate_limit_per_address = 5;
+            l.rate_limit_address_burst = 4;
+            l.rate_limit_per_key = 2;
+            l.rate_limit_key_burst = 2;
+        })
+    })
+    .await;
+    let anonymous = app.get("/v1/opportunities", As::Anonymous).await;
+    assert_eq!(
+        rate_limit_headers(&anonymous),
+        (
+            "\"address\";q=4;w=1".to_owned(),
+            "\"address\";r=3;t=1".to_owned()
+        )
+    );
+    // A request with a key spends from both budgets and hears about both.
+    let officer = app.get("/v1/parties", app.officer()).await;
+    assert_eq!(officer.status(), StatusCode::OK);
+    assert_eq!(
+        rate_limit_headers(&officer),
+        (
+            "\"address\";q=4;w=1, \"key\";q=2;w=1".to_owned(),
+            "\"address\";r=2;t=1, \"key\";r=1;t=1".to_owned()
+        )
+    );
+    let officer = app.get("/v1/parties", app.officer()).await;
+    assert_eq!(
+        rate_limit_headers(&officer).1,
+        "\"address\";r=1;t=1, \"key\";r=0;t=1"
+    );
+    // The key's budget is spent: the 429 says so, with Retry-After.
+    let refused = app.get("/v1/parties", app.officer()).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(refused.headers().contains_key("retry-after"));
+    assert!(
+        rate_limit_headers(&refused).1.ends_with("\"key\";r=0;t=1"),
+        "{:?}",
+        rate_limit_headers(&refused)
+    );
+    // The address's too, for anyone from it.
+    let refused = app.get("/v1/opportunities", As::Anonymous).await;
+    assert_eq!(refused.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(rate_limit_headers(&refused).1, "\"address\";r=0;t=1");
+    // Probes spend from no budget and say nothing about one.
+    let probe = app.get("/healthz", As::Anonymous).await;
+    assert_eq!(rate_limit_headers(&probe), (String::new(), String::new()));
+    // A browser on an allowed origin may read them.
+    let cors = app
+        .client
+        .get(app.url("/v1/codelists"))
+        .header("origin", "https://portal.example.org")
+        .send()
+        .await
+        .unwrap();
+    let exposed = cors
+        .headers()
+        .get("access-control-expose-headers")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    let exposed: Vec<&str> = exposed.split(',').map(str::trim).collect();
+    for name in ["ratelimit", "ratelimit-policy", "retry-after"] {
+        assert!(exposed.contains(&name), "{name} not in {exposed:?}");
+    }
+}
+
 #[actix_web::test]
 async fn a_key_over_its_budget_gets_429_while_other_keys_carry_on() {
     let app = spawn_app_with(|s| {
