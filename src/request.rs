@@ -23,6 +23,15 @@ pub const MAX_DEPTH: usize = 32;
 pub const DEFAULT_PAGE: i64 = 20;
 pub const MAX_PAGE: i64 = 100;
 
+/// The longest value one query parameter may have (a cursor is the longest the API makes).
+pub const MAX_QUERY_VALUE: usize = 4096;
+
+/// How often one query parameter may be repeated (`?sector=a&sector=b…`).
+pub const MAX_QUERY_REPEATS: usize = 50;
+
+/// The longest `If-Match` / `If-None-Match` accepted (a list of tags).
+pub const MAX_CONDITION: usize = 1024;
+
 /// The longest `Idempotency-Key` accepted.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 

@@ -19,6 +19,7 @@ pub struct EventResponse {
     #[schema(value_type = EventType)]
     pub kind: String,
     /// The id of the resource that changed.
+    #[schema(max_length = 64)]
     pub subject_id: String,
     /// What changed; fetch the resource for the rest.
     pub data: serde_json::Value,
@@ -45,6 +46,7 @@ pub struct EventPage {
     pub items: Vec<EventResponse>,
     /// Always present: pass it as `after` to continue, now or later (when the page is empty,
     /// it is the position you asked from).
+    #[schema(value_type = crate::api::pagination::Cursor)]
     pub next_cursor: String,
 }
 
@@ -54,6 +56,7 @@ pub struct EventPage {
 #[into_params(parameter_in = Query)]
 pub struct EventQuery {
     /// The `nextCursor` of the previous page; absent: from the beginning.
+    #[param(value_type = Option<crate::api::pagination::Cursor>)]
     pub after: Option<String>,
     /// Only these event types (repeatable).
     #[serde(default, rename = "type")]

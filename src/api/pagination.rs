@@ -18,6 +18,38 @@ const PAGING_PARAMETERS: [&str; 3] = ["cursor", "limit", "includeTotal"];
 /// title, up to 4 bytes a character).
 const MAX_KEY: usize = 1200;
 
+/// The longest cursor: a [`MAX_KEY`]-byte key, escaped in JSON at worst twice over, in base64
+/// with its tag.
+pub const MAX_CURSOR: usize = 4096;
+
+/// Every cursor's shape: a base64url body, a dot, and the 43-character base64url HMAC-SHA256 tag.
+pub const CURSOR_PATTERN: &str = r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$";
+
+/// A cursor as the document describes it (one schema, for the `cursor` and `after` parameters
+/// and every `nextCursor`).
+pub struct Cursor;
+
+impl utoipa::PartialSchema for Cursor {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .description(Some(
+                "An opaque, signed position in a list: valid only for the list (path, filters and sort) that produced it.",
+            ))
+            .min_length(Some(45))
+            .max_length(Some(MAX_CURSOR))
+            .pattern(Some(CURSOR_PATTERN))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for Cursor {
+    fn name() -> std::borrow::Cow<'static, str> {
+        std::borrow::Cow::Borrowed("Cursor")
+    }
+}
+
 /// Signs and checks cursors with a key shared by every instance (kept in the database).
 #[derive(Clone)]
 pub struct CursorCodec {
@@ -82,6 +114,9 @@ impl CursorCodec {
             errors: vec![FieldError::new("cursor", "invalid cursor")],
         }
         };
+        if cursor.len() > MAX_CURSOR {
+            return Err(invalid());
+        }
         let (body, tag) = cursor.split_once('.').ok_or_else(invalid)?;
         let body = URL_SAFE_NO_PAD.decode(body).map_err(|_| invalid())?;
         let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| invalid())?;
@@ -201,6 +236,7 @@ macro_rules! page_type {
             pub items: Vec<$item>,
             /// Pass as `cursor` to get the next page; absent on the last page.
             #[serde(skip_serializing_if = "Option::is_none")]
+            #[schema(value_type = Option<$crate::api::pagination::Cursor>)]
             pub next_cursor: Option<String>,
             /// Number of items matching the filters, when `includeTotal=true`.
             #[serde(skip_serializing_if = "Option::is_none")]
@@ -302,6 +338,7 @@ macro_rules! list_query {
             #[param(minimum = 1, maximum = 100)]
             pub limit: Option<i64>,
             /// The `nextCursor` of the previous page.
+            #[param(value_type = Option<$crate::api::pagination::Cursor>)]
             pub cursor: Option<String>,
             /// Sort field, `-field` for descending.
             #[param(value_type = Option<$sort>)]

@@ -16,7 +16,9 @@ use crate::api::parse::parse_json;
 use crate::api::reply::IdempotencyKey;
 use crate::error::{AppError, FieldError};
 use crate::handlers::auth::Caller;
-use crate::request::{IMPORT_LIMIT, JSON_LIMIT, MAX_IDEMPOTENCY_KEY};
+use crate::request::{
+    IMPORT_LIMIT, JSON_LIMIT, MAX_IDEMPOTENCY_KEY, MAX_QUERY_REPEATS, MAX_QUERY_VALUE,
+};
 use crate::services::AppState;
 
 /// A JSON body: `application/json` or any `application/*+json` (e.g. merge-patch), at most
@@ -261,18 +263,8 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
     type Future = std::future::Ready<Result<Self, AppError>>;
 
     fn from_request(request: &HttpRequest, _: &mut Payload) -> Self::Future {
-        // An empty value (`?updatedSince=`) would silently read as "absent"; say so instead.
-        let empty: Vec<String> = url::form_urlencoded::parse(request.query_string().as_bytes())
-            .filter(|(_, v)| v.is_empty())
-            .map(|(k, _)| k.into_owned())
-            .collect();
-        if !empty.is_empty() {
-            return std::future::ready(Err(AppError::bad_parameters(
-                empty
-                    .into_iter()
-                    .map(|k| FieldError::new(k, "has an empty value"))
-                    .collect(),
-            )));
+        if let Err(error) = bounded(request.query_string()) {
+            return std::future::ready(Err(error));
         }
         std::future::ready(
             serde_html_form::from_str::<T>(request.query_string())
@@ -282,6 +274,44 @@ impl<T: DeserializeOwned> FromRequest for Query<T> {
                     errors: Vec::new(),
                 }),
         )
+    }
+}
+
+/// The bounds every query parameter is held to before it is read (the document states them on
+/// each parameter): no empty value (`?updatedSince=` would silently read as "absent"), no control
+/// characters but tab and line breaks (as in bodies), none longer than [`MAX_QUERY_VALUE`], none repeated more than [`MAX_QUERY_REPEATS`] times.
+fn bounded(query: &str) -> Result<(), AppError> {
+    let mut repeats: std::collections::BTreeMap<String, usize> = Default::default();
+    let mut errors = Vec::new();
+    for (name, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        if value.is_empty() {
+            errors.push(FieldError::new(name.as_ref(), "has an empty value"));
+        } else if value
+            .chars()
+            .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+        {
+            errors.push(FieldError::new(
+                name.as_ref(),
+                "must not contain control characters",
+            ));
+        } else if value.chars().count() > MAX_QUERY_VALUE {
+            errors.push(FieldError::new(
+                name.as_ref(),
+                format!("is longer than {MAX_QUERY_VALUE} characters"),
+            ));
+        }
+        *repeats.entry(name.into_owned()).or_default() += 1;
+    }
+    for (name, _) in repeats.iter().filter(|(_, n)| **n > MAX_QUERY_REPEATS) {
+        errors.push(FieldError::new(
+            name.as_str(),
+            format!("is repeated more than {MAX_QUERY_REPEATS} times"),
+        ));
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(AppError::bad_parameters(errors))
     }
 }
 

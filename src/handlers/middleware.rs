@@ -13,7 +13,7 @@ use actix_web::{HttpMessage, HttpResponse};
 use tracing::Instrument;
 
 use crate::error::{AppError, PROBLEM_JSON};
-use crate::request::{JSON_LIMIT, RequestContext};
+use crate::request::{JSON_LIMIT, MAX_CONDITION, RequestContext};
 
 /// The request id header, accepted from clients and echoed on every response.
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -29,7 +29,8 @@ pub fn record_key(request: &actix_web::HttpRequest, key_id: &str) {
         .insert(AuthenticatedKey(key_id.to_owned()));
 }
 
-/// Accepts a client's request id when it is short and plain, so it cannot forge log lines.
+/// Accepts a client's request id when it is short and plain, so it cannot forge log lines (any
+/// other is refused, see [`protocol_error`]).
 fn sane_request_id(value: &HeaderValue) -> Option<String> {
     let text = value.to_str().ok()?;
     let ok = !text.is_empty()
@@ -65,17 +66,43 @@ const SINGLE_HEADERS: [HeaderName; 4] = [
     HeaderName::from_static("idempotency-key"),
 ];
 
-/// What HTTP itself does not allow, refused before anything else looks at the request.
+/// What HTTP itself does not allow, and headers outside the bounds the document states, refused
+/// before anything else looks at the request.
 fn protocol_error(request: &ServiceRequest) -> Option<AppError> {
+    if let Some(value) = request.headers().get(REQUEST_ID)
+        && sane_request_id(value).is_none()
+    {
+        return Some(AppError::bad_request(
+            "X-Request-Id must be 1 to 128 letters, digits, '-', '_', '.' or ':' (or be left out: the server then makes one).",
+        ));
+    }
     let repeated: Vec<String> = SINGLE_HEADERS
         .iter()
         .filter(|name| request.headers().get_all(*name).count() > 1)
         .map(|name| name.as_str().to_owned())
         .collect();
-    (!repeated.is_empty()).then(|| {
-        AppError::bad_request(format!(
+    if !repeated.is_empty() {
+        return Some(AppError::bad_request(format!(
             "These headers may be sent once only: {}.",
             repeated.join(", ")
+        )));
+    }
+    let long: Vec<&str> = [header::IF_MATCH, header::IF_NONE_MATCH]
+        .iter()
+        .filter(|name| {
+            request
+                .headers()
+                .get_all(*name)
+                .map(|v| v.len())
+                .sum::<usize>()
+                > MAX_CONDITION
+        })
+        .map(|name| name.as_str())
+        .collect();
+    (!long.is_empty()).then(|| {
+        AppError::bad_request(format!(
+            "These headers are longer than {MAX_CONDITION} bytes: {}.",
+            long.join(", ")
         ))
     })
 }

@@ -183,8 +183,10 @@ async fn request_ids_are_echoed_or_generated() {
         .unwrap()
         .to_owned();
     assert_ne!(generated, "bad id\twith tab");
-    let body = problem(response, 404).await;
+    // A request id that could forge log lines is refused, answered under an id of the server's.
+    let body = problem(response, 400).await;
     assert_eq!(body["requestId"], generated);
+    assert!(body["detail"].as_str().unwrap().contains("X-Request-Id"));
 }
 
 #[actix_web::test]

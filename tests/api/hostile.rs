@@ -540,3 +540,101 @@ async fn bodies_naming_a_member_twice_or_holding_an_array_are_refused() {
         "hostile: {refused} bodies with a member named twice or an array for an object refused, 0 written"
     );
 }
+
+/// The bounds the document states on query strings and conditional headers, enforced: each
+/// refusal a 400 naming the parameter, where the same request within the bounds is a 200.
+#[actix_web::test]
+async fn query_strings_and_conditions_beyond_their_stated_bounds_are_refused() {
+    let app = spawn_app().await;
+    let document = investdesk::openapi::document();
+    let parameters = document["paths"]["/v1/opportunities"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let sector = parameters.iter().find(|p| p["name"] == "sector").unwrap();
+    let repeats = sector["schema"]["maxItems"].as_u64().unwrap() as usize;
+    let q = parameters.iter().find(|p| p["name"] == "q").unwrap();
+    let longest = q["schema"]["maxLength"].as_u64().unwrap() as usize;
+    let status = |path: String| {
+        let app = &app;
+        async move { app.get(&path, As::Anonymous).await }
+    };
+
+    let within = vec!["sector=transport"; repeats].join("&");
+    assert_eq!(
+        status(format!("/v1/opportunities?{within}")).await.status(),
+        200
+    );
+    let beyond = vec!["sector=transport"; repeats + 1].join("&");
+    let body = problem(status(format!("/v1/opportunities?{beyond}")).await, 400).await;
+    assert_eq!(body["errors"][0]["pointer"], "sector", "{body}");
+    let twice_2000 = vec!["sector=transport"; 2000].join("&");
+    problem(status(format!("/v1/opportunities?{twice_2000}")).await, 400).await;
+
+    let long = "a".repeat(longest);
+    assert_eq!(
+        status(format!("/v1/opportunities?q={long}")).await.status(),
+        200
+    );
+    let body = problem(status(format!("/v1/opportunities?q={long}a")).await, 400).await;
+    assert_eq!(body["errors"][0]["pointer"], "q", "{body}");
+
+    // The document's pattern on query text, enforced as in bodies.
+    let pattern = q["schema"]["pattern"].as_str().unwrap();
+    assert!(pattern.contains("\\u0000"), "{pattern}");
+    for control in ["%00", "%07", "%1B", "%7F", "%C2%85"] {
+        let body = problem(
+            status(format!("/v1/opportunities?q=a{control}b")).await,
+            400,
+        )
+        .await;
+        assert_eq!(body["errors"][0]["pointer"], "q", "{control}: {body}");
+    }
+    assert_eq!(
+        status("/v1/opportunities?q=a%09b".into()).await.status(),
+        200
+    );
+
+    // If-None-Match over its stated length.
+    let condition = document["paths"]["/v1/opportunities/{id}"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "If-None-Match")
+        .unwrap()["schema"]["maxLength"]
+        .as_u64()
+        .unwrap() as usize;
+    let tags = vec!["\"v1\""; condition / 5 + 2].join(",");
+    assert!(tags.len() > condition);
+    let response = app
+        .client
+        .get(app.url("/v1/opportunities/opp_01jc0000000000000000000000"))
+        .header("if-none-match", tags)
+        .send()
+        .await
+        .unwrap();
+    problem(response, 400).await;
+}
+
+/// A request id that could forge a log line, or is longer than the document allows, is refused.
+#[actix_web::test]
+async fn request_ids_outside_the_stated_shape_are_refused() {
+    let app = spawn_app().await;
+    for (id, status) in [
+        ("trace-0042", 200),
+        ("a:b.c_d-e", 200),
+        (&*"x".repeat(128), 200),
+        (&*"x".repeat(129), 400),
+        ("two words", 400),
+        ("caf\u{e9}", 400),
+    ] {
+        let response = app
+            .client
+            .get(app.url("/v1/codelists"))
+            .header("x-request-id", id)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), status, "{id:?}");
+    }
+}
