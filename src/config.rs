@@ -172,6 +172,12 @@ pub struct ServeSettings {
     /// Require `Authorization: Bearer <token>` on `/metrics`.
     #[arg(long, env = "INVESTDESK_METRICS_TOKEN", value_parser = MetricsToken::parse)]
     pub metrics_token: Option<MetricsToken>,
+    /// Whom integrators write to, shown as `info.contact.email` in the served OpenAPI document.
+    #[arg(long, env = "INVESTDESK_CONTACT_EMAIL")]
+    pub contact_email: Option<String>,
+    /// Integrators' help page, shown as `info.contact.url` in the served OpenAPI document.
+    #[arg(long, env = "INVESTDESK_CONTACT_URL")]
+    pub contact_url: Option<String>,
     #[command(flatten)]
     pub limits: LimitSettings,
     #[command(flatten)]
@@ -260,6 +266,8 @@ impl ServeSettings {
             webhook_retry_base_ms: 2000,
             metrics_listen: None,
             metrics_token: None,
+            contact_email: None,
+            contact_url: None,
             limits: LimitSettings::default(),
             oc4ids: Oc4idsSettings {
                 oc4ids_publisher_name: "InvestDesk".to_owned(),

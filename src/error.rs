@@ -15,15 +15,21 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// hostile request can name thousands of bad fields, and each would cost the answer bytes).
 pub const MAX_FIELD_ERRORS: usize = 50;
 
+/// The longest `detail` of a problem, in bytes (then cut and marked with `…`).
+pub const MAX_DETAIL: usize = 1000;
+
+/// The longest `pointer` or `detail` of one field error, in bytes (then cut and marked).
+pub const MAX_FIELD_TEXT: usize = 200;
+
 /// One field that failed validation, located by a JSON pointer into the request body (or the
 /// query parameter name, for query errors).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
     /// JSON pointer (RFC 6901) to the offending value, e.g. `/estimatedCost/amount`.
-    #[schema(example = "/title")]
+    #[schema(max_length = 201, example = "/title")]
     pub pointer: String,
     /// What is wrong and how to fix it.
-    #[schema(example = "must not be empty")]
+    #[schema(max_length = 201, example = "must not be empty")]
     pub detail: String,
 }
 
@@ -250,7 +256,7 @@ impl AppError {
 /// how many were left out.
 /// Cuts `text` to at most `longest` bytes (at a character boundary), marking the cut: what a
 /// client sent is echoed that long at most, so a 60 KB parameter name is not repeated back.
-fn shorten(text: &mut String, longest: usize) {
+pub fn shorten(text: &mut String, longest: usize) {
     if text.len() > longest {
         let mut end = longest;
         while !text.is_char_boundary(end) {
@@ -263,8 +269,8 @@ fn shorten(text: &mut String, longest: usize) {
 
 fn capped(mut errors: Vec<FieldError>) -> (Vec<FieldError>, usize) {
     for error in &mut errors {
-        shorten(&mut error.pointer, 200);
-        shorten(&mut error.detail, 200);
+        shorten(&mut error.pointer, MAX_FIELD_TEXT);
+        shorten(&mut error.detail, MAX_FIELD_TEXT);
     }
     errors.sort_by(|a, b| a.pointer.cmp(&b.pointer).then(a.detail.cmp(&b.detail)));
     errors.dedup();
@@ -278,31 +284,34 @@ fn capped(mut errors: Vec<FieldError>) -> (Vec<FieldError>, usize) {
 #[serde(rename_all = "camelCase")]
 pub struct Problem {
     /// A URI identifying the problem type.
-    #[schema(example = "urn:investdesk:problem:validationFailed")]
+    #[schema(max_length = 128, example = "urn:investdesk:problem:validationFailed")]
     #[serde(rename = "type")]
     pub problem_type: String,
     /// A short summary of the problem type.
-    #[schema(example = "Validation failed")]
+    #[schema(max_length = 128, example = "Validation failed")]
     pub title: String,
     /// The HTTP status code.
     #[schema(example = 422)]
     pub status: u16,
     /// What went wrong in this occurrence, and how to fix it.
+    #[schema(max_length = 1001)]
     pub detail: String,
     /// The request path this problem occurred on.
-    #[schema(example = "/v1/opportunities")]
+    #[schema(max_length = 32768, example = "/v1/opportunities")]
     pub instance: String,
     /// A stable machine-readable code.
-    #[schema(example = "validationFailed")]
+    #[schema(max_length = 64, example = "validationFailed")]
     pub code: String,
     /// The request id, also in the `X-Request-Id` header and the service's log.
+    #[schema(max_length = 128)]
     pub request_id: String,
     /// Every invalid field, for validation errors.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_items = 50)]
     pub errors: Option<Vec<FieldError>>,
     /// The stages an interest may move to, for an illegal transition.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Vec<crate::domain::stages::Stage>>)]
+    #[schema(value_type = Option<Vec<crate::domain::stages::Stage>>, max_items = 16)]
     pub allowed_stages: Option<Vec<String>>,
 }
 
@@ -338,7 +347,7 @@ impl AppError {
     pub fn problem_response(&self, instance: &str, request_id: &str) -> HttpResponse {
         let status = self.status_code();
         let mut detail = self.detail();
-        shorten(&mut detail, 1000);
+        shorten(&mut detail, MAX_DETAIL);
         let problem = Problem {
             problem_type: format!("urn:investdesk:problem:{}", self.code()),
             title: self.title().into(),

@@ -141,6 +141,8 @@ fn cors(origins: &[String]) -> Cors {
             "x-request-id",
             "retry-after",
             "idempotent-replayed",
+            "ratelimit",
+            "ratelimit-policy",
         ])
         .max_age(3600)
         // Answer disallowed origins without CORS headers (the browser then blocks the
@@ -154,8 +156,15 @@ fn cors(origins: &[String]) -> Cors {
 
 /// The route table, and the OpenAPI document serialized once and its structure dropped: workers
 /// share the bytes (a copy of the structure per worker was megabytes of resident memory).
-fn document() -> Result<(web::Data<RouteTable>, web::Bytes), StartError> {
-    let document = openapi::document();
+fn document(settings: &ServeSettings) -> Result<(web::Data<RouteTable>, web::Bytes), StartError> {
+    let mut document = openapi::document();
+    let contact = &mut document["info"]["contact"];
+    if let Some(email) = &settings.contact_email {
+        contact["email"] = email.clone().into();
+    }
+    if let Some(url) = &settings.contact_url {
+        contact["url"] = url.clone().into();
+    }
     let routes = web::Data::new(RouteTable::from_openapi(&document));
     let bytes = serde_json::to_vec(&document).map_err(|e| StartError::Document(e.to_string()))?;
     Ok((routes, web::Bytes::from(bytes)))
@@ -217,7 +226,7 @@ impl Application {
         );
         let state = state(&settings, database)?;
         telemetry::prometheus();
-        let (routes, document) = document()?;
+        let (routes, document) = document(&settings)?;
         let cors_origins = settings.cors_origins.clone();
         let worker_state = state.clone();
         let token = settings

@@ -64,13 +64,14 @@ impl CreateApiKeyRequest {
 pub struct ApiKeyResponse {
     #[schema(value_type = crate::domain::ids::ApiKeyId)]
     pub id: String,
+    #[schema(max_length = 200)]
     pub name: String,
     pub role: Role,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::domain::ids::PartyId>)]
     pub party_id: Option<String>,
     /// The first characters of the key, to tell keys apart.
-    #[schema(example = "idk_Ab3x")]
+    #[schema(max_length = 16, example = "idk_Ab3x")]
     pub hint: String,
     #[serde(serialize_with = "crate::api::rfc3339")]
     pub created_at: DateTime<Utc>,
@@ -111,11 +112,15 @@ pub struct CreatedApiKeyResponse {
     /// that created the key: a retry with the same `Idempotency-Key` gets the key's details
     /// without it (and `keyWithheld` says why), because no secret is ever stored.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(example = "idk_Ab3xq0mJ0c3v9qk5m2n8p7r6s4t1u0v9w8x7y6z5a4b")]
+    #[schema(
+        max_length = 128,
+        example = "idk_Ab3xq0mJ0c3v9qk5m2n8p7r6s4t1u0v9w8x7y6z5a4b"
+    )]
     pub key: Option<String>,
     /// In a replayed answer (`Idempotent-Replayed: true`), in place of `key`: why it is not
     /// shown.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 256)]
     pub key_withheld: Option<String>,
 }
 

@@ -30,15 +30,18 @@ pub struct ProjectPackage {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct ImportResult {
-    /// The project's id in the package.
+    /// The project's id in the package (an id over 200 bytes is cut, marked with `…`).
+    #[schema(max_length = 201)]
     pub id: String,
     /// `created`, `updated`, `unchanged` or `rejected`.
+    #[schema(max_length = 16)]
     pub status: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::domain::ids::OpportunityId>)]
     pub opportunity_id: Option<String>,
     /// Why the project was rejected, or what keeps it from being published.
     #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(max_items = 50, value_type = Vec<ImportError>)]
     pub errors: Vec<String>,
 }
 
@@ -50,6 +53,7 @@ pub struct ImportReport {
     pub unchanged: usize,
     pub rejected: usize,
     /// One entry per project, in package order.
+    #[schema(max_items = 1000)]
     pub results: Vec<ImportResult>,
 }
 
@@ -195,3 +199,9 @@ pub fn csv_bytes(header: bool, rows: &[Opportunity]) -> Vec<u8> {
     }
     writer.into_inner().unwrap_or_default()
 }
+
+/// One reason an imported project was rejected or is not publishable: `pointer: detail`.
+#[derive(ToSchema)]
+#[schema(value_type = String, max_length = 404)]
+#[allow(dead_code)]
+pub struct ImportError(String);

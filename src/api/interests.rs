@@ -178,8 +178,9 @@ pub struct InterestResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indicative_amount: Option<MoneyDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 5000)]
     pub message: Option<String>,
-    #[schema(value_type = Vec<crate::domain::ids::PartyId>)]
+    #[schema(value_type = Vec<crate::domain::ids::PartyId>, max_items = 20)]
     pub co_investor_ids: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::domain::ids::PersonId>)]
@@ -189,6 +190,7 @@ pub struct InterestResponse {
     pub assignee_id: Option<String>,
     /// Officers' notes (officers only).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 10000)]
     pub notes: Option<String>,
     #[serde(serialize_with = "crate::api::rfc3339")]
     pub stage_changed_at: DateTime<Utc>,
@@ -240,12 +242,14 @@ pub struct InterestEventResponse {
     /// `interest.created`, `interest.stageChanged`, `interest.assigned`, `interest.amountChanged`,
     /// `interest.probabilityChanged` or `interest.notesChanged` (officers only).
     #[serde(rename = "type")]
+    #[schema(value_type = crate::api::events::EventType)]
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<Stage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<Stage>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
     pub reason: Option<String>,
     /// What changed, as `{from, to}` values.
     pub details: serde_json::Value,

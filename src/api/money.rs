@@ -14,7 +14,11 @@ use crate::domain::money::Money;
 pub struct MoneyDto {
     /// A plain decimal string with at most the currency's number of decimals; never rounded.
     #[validate(length(min = 1, max = 32))]
-    #[schema(pattern = r"^[0-9]{1,15}(\.[0-9]{1,4})?$", example = "1700000000.00")]
+    #[schema(
+        max_length = 20,
+        pattern = r"^[0-9]{1,15}(\.[0-9]{1,4})?$",
+        example = "1700000000.00"
+    )]
     pub amount: String,
     #[schema(value_type = CurrencyCode)]
     pub currency: String,

@@ -7,6 +7,6 @@ use utoipa::ToSchema;
 #[derive(Serialize, ToSchema)]
 pub struct HealthResponse {
     /// `ok` when healthy.
-    #[schema(example = "ok")]
+    #[schema(max_length = 16, example = "ok")]
     pub status: &'static str,
 }

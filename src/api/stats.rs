@@ -10,6 +10,7 @@ use crate::domain::stats::{CatalogueFigures, PipelineFigures};
 /// A count for one code.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CodeCount {
+    #[schema(max_length = 64)]
     pub code: String,
     pub count: i64,
 }
@@ -57,12 +58,18 @@ pub struct StageDuration {
 #[serde(rename_all = "camelCase")]
 pub struct PipelineStats {
     /// Every stage, with how many interests are in it now.
+    #[schema(max_items = 16)]
     pub by_stage: Vec<StageCount>,
+    #[schema(max_items = 16)]
     pub by_engagement_model: Vec<CodeCount>,
+    /// The 100 opportunities with the most interests, most first.
+    #[schema(max_items = 100)]
     pub by_opportunity: Vec<OpportunityCount>,
     /// Between consecutive pipeline stages.
+    #[schema(max_items = 16)]
     pub conversion: Vec<StageConversion>,
     /// Over stays that have ended.
+    #[schema(max_items = 16)]
     pub median_days_in_stage: Vec<StageDuration>,
 }
 
@@ -72,10 +79,14 @@ pub struct PipelineStats {
 pub struct OpportunityStats {
     pub published: i64,
     /// Per projectSector code; a broad code (`transport`) counts its narrower codes' opportunities.
+    #[schema(max_items = 64)]
     pub by_sector: Vec<CodeCount>,
+    #[schema(max_items = 300)]
     pub by_host_country: Vec<CodeCount>,
+    #[schema(max_items = 16)]
     pub by_engagement_model: Vec<CodeCount>,
     /// Total investment sought, per currency.
+    #[schema(max_items = 300)]
     pub investment_sought: Vec<MoneyDto>,
 }
 

@@ -69,10 +69,12 @@ pub struct WebhookResponse {
     /// rotated it: a retry with the same `Idempotency-Key` gets the subscription without it
     /// (`secretWithheld` says why), because no secret is ever kept for replays.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 128)]
     pub secret: Option<String>,
     /// In a replayed answer (`Idempotent-Replayed: true`) to a creation or rotation, in place of
     /// `secret`: why it is not shown.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 256)]
     pub secret_withheld: Option<String>,
     #[serde(serialize_with = "crate::api::rfc3339")]
     pub created_at: DateTime<Utc>,
@@ -130,6 +132,7 @@ pub struct DeliveryAttemptResponse {
     pub status_code: Option<i32>,
     pub latency_ms: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 1024)]
     pub error: Option<String>,
     #[serde(serialize_with = "crate::api::rfc3339")]
     pub attempted_at: DateTime<Utc>,

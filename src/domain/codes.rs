@@ -15,8 +15,10 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType, Type};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct CodeEntry {
     /// The code, exactly as the API accepts and returns it.
+    #[schema(max_length = 64)]
     pub code: String,
     /// A short human-readable label.
+    #[schema(max_length = 256)]
     pub title: String,
 }
 

@@ -14,11 +14,15 @@ pub struct Conversion {
     pub advanced: i64,
 }
 
+/// How many opportunities the pipeline figures name: those with the most interests.
+pub const TOP_OPPORTUNITIES: usize = 100;
+
 /// The pipeline at a glance.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineFigures {
     pub by_stage: Vec<(Stage, i64)>,
     pub by_engagement_model: Vec<(String, i64)>,
+    /// The [`TOP_OPPORTUNITIES`] opportunities with the most interests, most first.
     pub by_opportunity: Vec<(String, i64)>,
     pub conversion: Vec<Conversion>,
     /// Median seconds spent in each stage, over stays that have ended.

@@ -11,7 +11,12 @@ use crate::api::api_keys::{
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Create an API key (admin).
+/// Create an API key.
+///
+/// Creates a key for a role (`admin`, `officer`, or `investor` bound to a party) and answers its
+/// secret once, in this response only: the server keeps a hash. A retry with the same `Idempotency-
+/// Key` answers the key's details with `keyWithheld` instead of the secret. Admin keys only. 422
+/// when the role is unknown or an investor key names no existing party.
 #[utoipa::path(
     tag = "apiKeys",
     params(crate::api::headers::IdempotencyKeyHeader),
@@ -30,7 +35,10 @@ pub async fn create_api_key(
     Ok(reply(answer))
 }
 
-/// List API keys (admin).
+/// List API keys.
+///
+/// Every key's name, role, party, hint and dates; never a secret. Admin keys only (403 for others,
+/// 401 without a key). Cursor-paged.
 #[utoipa::path(
     tag = "apiKeys",
     params(ApiKeyListQuery),
@@ -53,7 +61,10 @@ pub async fn list_api_keys(
     )
 }
 
-/// Revoke an API key at once (admin).
+/// Revoke an API key.
+///
+/// The key is refused (401) from the next request on. Admin keys only; 404 for an unknown key;
+/// revoking a revoked key changes nothing.
 #[utoipa::path(
     tag = "apiKeys",
     params(("id" = crate::domain::ids::ApiKeyId, Path, description = "API key id")),

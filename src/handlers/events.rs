@@ -9,8 +9,12 @@ use crate::api::events::{EventPage, EventQuery, EventResponse};
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Read the event feed in commit order (officers: everything; investors: public events and
-/// their own party's). The cursor never skips an event, even with concurrent writers.
+/// Read the event feed.
+///
+/// Every change in commit order, cursor-paged with `after`: officers see every event; investors the
+/// public ones and their own party's. A reader that pages with `nextCursor` sees every event
+/// exactly once, even while writers commit concurrently. Filter with `type` (400 for an unknown
+/// type). Needs a key.
 #[utoipa::path(
     tag = "events",
     params(EventQuery),

@@ -12,12 +12,12 @@ use crate::domain::page::Positioned;
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Export opportunities as an OC4IDS 0.9 project package
+/// Export an OC4IDS project package.
 ///
-/// A page at a time: a `Link` header names the next page, and each page is a plain package.
-/// Takes the opportunity list's filters; without `listingStatus`, the published opportunities
-/// (officers may ask for others). `publishedDate` is the latest change of the projects in the
-/// package; amounts are JSON numbers with exactly the stored digits.
+/// The opportunities the caller may see as an OC4IDS 0.9 project package, one page at a time
+/// (`Link: rel="next"`), with the publisher and the `investdesk` extension. Takes the opportunity
+/// list's filters. Anonymous callers and investors get published and closed listings; officers any
+/// listing status.
 #[utoipa::path(
     tag = "exchange",
     params(OpportunityListQuery),
@@ -62,11 +62,10 @@ pub async fn export_oc4ids(
     Ok(response.json(package))
 }
 
-/// Get the JSON Schema of the `investdesk` object on exported OC4IDS projects
+/// Get the JSON Schema of the OC4IDS extension.
 ///
-/// What InvestDesk adds to OC4IDS (engagement models, partner countries, the initiative, the
-/// listing status, the EOI deadline, the investment sought, the focal person), with the codes the
-/// API takes.
+/// The JSON Schema of the `investdesk` object that exported OC4IDS projects carry (engagement
+/// models, EOI deadline, listing status, initiative), for validators of the package. Public.
 #[utoipa::path(
     tag = "exchange",
     security(()),
@@ -80,8 +79,13 @@ pub async fn oc4ids_extension_schema(_: Query<NoQuery>) -> HttpResponse {
         .body(crate::domain::oc4ids::extension_schema().to_string())
 }
 
-/// Import an OC4IDS project package (up to 4 MiB): creates or updates opportunities by project
-/// id, and the parties and focal persons they name (officer).
+/// Import an OC4IDS project package.
+///
+/// Creates or updates opportunities by OC4IDS project id, with the parties and focal persons they
+/// name, in one transaction; each project succeeds or is rejected on its own and the report says
+/// which and why. A package of the standard alone imports as drafts (`publish=true` publishes those
+/// complete enough). Up to 4 MiB and 1,000 projects (413, 422). Officers only. Safe to retry with
+/// an `Idempotency-Key`.
 #[utoipa::path(
     tag = "exchange",
     params(ImportQuery, crate::api::headers::IdempotencyKeyHeader),
@@ -100,9 +104,12 @@ pub async fn import_oc4ids(
     Ok(reply(answer))
 }
 
-/// Export opportunities as CSV, codes and their titles side by side, streamed page by page so
-/// memory stays flat whatever the size. Takes the opportunity list's filters (officers see
-/// every listing status; others published and closed).
+/// Export opportunities as CSV.
+///
+/// Codes and their titles side by side, streamed page by page so memory stays flat whatever the
+/// size. Takes the opportunity list's filters; officers see every listing status, others published
+/// and closed ones. Not paged: `limit`, `cursor` and `includeTotal` are not parameters of this
+/// route (400).
 #[utoipa::path(
     tag = "exchange",
     params(OpportunityListQuery),

@@ -7,7 +7,10 @@ use crate::api::operations::HealthResponse;
 use crate::error::AppError;
 use crate::services::AppState;
 
-/// Process liveness: answers while the process runs, without touching the database.
+/// Process liveness.
+///
+/// Answers 200 while the process runs, without touching the database: for an orchestrator's
+/// liveness probe. Anyone may call it; it is never rate limited.
 #[utoipa::path(
     tag = "operations",
     security(()),
@@ -18,7 +21,10 @@ pub async fn healthz(_: Query<NoQuery>) -> HttpResponse {
     HttpResponse::Ok().json(HealthResponse { status: "ok" })
 }
 
-/// Readiness: the database answers a query within the pool timeout.
+/// Readiness.
+///
+/// 200 when the database answers a query within the pool timeout, 503 with `Retry-After` when it
+/// does not: for a load balancer's readiness probe. Anyone may call it; it is never rate limited.
 #[utoipa::path(
     tag = "operations",
     security(()),
@@ -71,9 +77,12 @@ impl MetricsAccess {
     }
 }
 
-/// Prometheus metrics: requests and latency by route template and status, database pool use,
-/// webhook backlog. Served on its own listener instead when `INVESTDESK_METRICS_LISTEN` is set,
-/// and only with `Authorization: Bearer <token>` when `INVESTDESK_METRICS_TOKEN` is.
+/// Prometheus metrics.
+///
+/// Requests and latency by route template and status, database pool use, the webhook backlog, rate-
+/// limit refusals, in the Prometheus text format. Served on its own listener instead when
+/// `INVESTDESK_METRICS_LISTEN` is set (this route then answers 404), and only with `Authorization:
+/// Bearer <token>` when `INVESTDESK_METRICS_TOKEN` is (401 otherwise). Never rate limited.
 #[utoipa::path(
     tag = "operations",
     security((), ("metricsToken" = [])),

@@ -12,7 +12,9 @@ use crate::api::initiatives::{
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Create an initiative (officer).
+/// Create an initiative.
+///
+/// Officers only. 422 lists every invalid field. Safe to retry with an `Idempotency-Key`.
 #[utoipa::path(
     tag = "initiatives",
     params(crate::api::headers::IdempotencyKeyHeader),
@@ -31,7 +33,9 @@ pub async fn create_initiative(
     Ok(reply(answer))
 }
 
-/// List initiatives (public).
+/// List initiatives.
+///
+/// Programmes that group opportunities and partner countries. Public; cursor-paged and sortable.
 #[utoipa::path(
     tag = "initiatives",
     params(InitiativeListQuery),
@@ -55,7 +59,9 @@ pub async fn list_initiatives(
     )
 }
 
-/// Get an initiative (public).
+/// Get an initiative.
+///
+/// Public. The `ETag` makes a later `If-None-Match` read a 304.
 #[utoipa::path(
     tag = "initiatives",
     params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id"), crate::api::headers::IfNoneMatchHeader),
@@ -80,7 +86,10 @@ pub async fn get_initiative(
     ))
 }
 
-/// Update an initiative with a JSON Merge Patch (officer).
+/// Update an initiative.
+///
+/// A JSON Merge Patch: fields left out are kept, `null` clears an optional field. Officers only;
+/// `If-Match` makes it conditional (412 when stale); 422 lists every invalid field.
 #[utoipa::path(
     tag = "initiatives",
     params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id"), crate::api::headers::IfMatchHeader),
@@ -107,7 +116,10 @@ pub async fn update_initiative(
     ))
 }
 
-/// Delete an initiative nothing refers to (officer).
+/// Delete an initiative.
+///
+/// Only an initiative no opportunity refers to (409 otherwise). Officers only; `If-Match` makes it
+/// conditional (412 when stale).
 #[utoipa::path(
     tag = "initiatives",
     params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id"), crate::api::headers::IfMatchHeader),

@@ -12,7 +12,13 @@ use crate::api::interests::{
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Express interest in an opportunity (investor, for its own party; officer, for any party).
+/// Express interest in an opportunity.
+///
+/// An investor expresses interest for its own party (its key implies it: sending `partyId` or
+/// `coInvestorIds` is a 422); an officer records it for any party, with co-investors. 409 when the
+/// opportunity is not published, its EOI deadline has passed, or the party already has an active
+/// interest in it; 422 when the engagement model is not one the opportunity offers. Safe to retry
+/// with an `Idempotency-Key`.
 #[utoipa::path(
     tag = "interests",
     params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IdempotencyKeyHeader),
@@ -32,7 +38,10 @@ pub async fn create_interest(
     Ok(reply(answer))
 }
 
-/// List the interests in one opportunity (officers: all; investors: their own party's).
+/// List the interests in one opportunity.
+///
+/// Officers see every interest in it; investors their own party's. Cursor-paged and sortable; 404
+/// for an opportunity the caller may not see.
 #[utoipa::path(
     tag = "interests",
     params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), InterestListQuery),
@@ -59,7 +68,11 @@ pub async fn list_opportunity_interests(
     )
 }
 
-/// List interests (officers: all; investors: those their party leads or co-invests in).
+/// List interests.
+///
+/// Officers see every interest; investors those their party leads or co-invests in (others do not
+/// exist for them). Filter by opportunity, party, stage, assignee and engagement model; cursor-
+/// paged and sortable. Needs a key.
 #[utoipa::path(
     tag = "interests",
     params(InterestListQuery),
@@ -85,6 +98,10 @@ pub async fn list_interests(
 }
 
 /// Get an interest.
+///
+/// Officers any; investors only one their party leads or co-invests in (404 otherwise, so ids
+/// reveal nothing). Officers' fields (probability override, assignee, notes) are shown to officers
+/// only.
 #[utoipa::path(
     tag = "interests",
     params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), crate::api::headers::IfNoneMatchHeader),
@@ -109,7 +126,12 @@ pub async fn get_interest(
     ))
 }
 
-/// Update an interest's assignee, probability, amount or notes with a JSON Merge Patch (officer).
+/// Update an interest.
+///
+/// Assignee, probability, indicative amount or notes, as a JSON Merge Patch; each change is
+/// recorded in the interest's timeline. Officers only; `If-Match` makes it conditional (412 when
+/// stale); 422 lists every invalid field. Stages change through `POST
+/// /v1/interests/{id}/transitions`.
 #[utoipa::path(
     tag = "interests",
     params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), crate::api::headers::IfMatchHeader),
@@ -136,7 +158,11 @@ pub async fn update_interest(
     ))
 }
 
-/// Move an interest to another stage (officers: any legal move; investors: withdraw their own).
+/// Move an interest to another stage.
+///
+/// Officers make any legal move (409 with `allowedStages` otherwise; a backward move and `rejected`
+/// need a `reason`); an investor may only withdraw its own party's interest. The move is recorded
+/// in the timeline and emits `interest.stageChanged`. `If-Match` makes it conditional.
 #[utoipa::path(
     tag = "interests",
     params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), crate::api::headers::IdempotencyKeyHeader, crate::api::headers::IfMatchHeader),
@@ -164,7 +190,11 @@ pub async fn transition_interest(
     Ok(reply(answer))
 }
 
-/// An interest's timeline: creation, every stage change, assignment and amount changes.
+/// An interest's timeline.
+///
+/// Creation, every stage change with its reason, assignment, amount and probability changes;
+/// officers' entries (notes, probability) are shown to officers only. Cursor-paged. 404 for an
+/// interest the caller may not see.
 #[utoipa::path(
     tag = "interests",
     params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), TimelineQuery),

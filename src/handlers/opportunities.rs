@@ -12,7 +12,11 @@ use crate::api::opportunities::{
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Create an opportunity, as a draft (officer).
+/// Create an opportunity.
+///
+/// Created as a draft; publish it by setting `listingStatus` with `PATCH`. Officers only. 422 lists
+/// every invalid field (codes, amounts, references to parties and people). Safe to retry with an
+/// `Idempotency-Key`.
 #[utoipa::path(
     tag = "opportunities",
     params(crate::api::headers::IdempotencyKeyHeader),
@@ -31,7 +35,13 @@ pub async fn create_opportunity(
     Ok(reply(answer))
 }
 
-/// List opportunities (public: published and closed ones; officers: all).
+/// List opportunities.
+///
+/// Anonymous callers and investors see published and closed listings; officers every listing
+/// status. Filter by sector (a broad sector includes its narrower ones), engagement model, project
+/// and listing status, host and partner country, initiative, investment range in a currency, EOI
+/// deadline, `updatedSince` and `q` over titles and descriptions; cursor-paged, sortable, with
+/// `includeTotal` for a count.
 #[utoipa::path(
     tag = "opportunities",
     params(OpportunityListQuery),
@@ -52,7 +62,10 @@ pub async fn list_opportunities(
     Ok(page(&paging, body, next.as_deref()))
 }
 
-/// Get an opportunity (public when published or closed).
+/// Get an opportunity.
+///
+/// Public when published or closed; drafts and archived listings only to officers (404 to others).
+/// The `ETag` makes a later `If-None-Match` read a 304.
 #[utoipa::path(
     tag = "opportunities",
     params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IfNoneMatchHeader),
@@ -77,8 +90,11 @@ pub async fn get_opportunity(
     ))
 }
 
-/// Update an opportunity with a JSON Merge Patch; publish, close or archive it with
-/// `listingStatus` (officer).
+/// Update an opportunity.
+///
+/// A JSON Merge Patch: fields left out are kept, `null` clears an optional field. `listingStatus`
+/// publishes (the listing must then be complete: 422 says what is missing), closes or archives it.
+/// Officers only; `If-Match` makes it conditional (412 when stale).
 #[utoipa::path(
     tag = "opportunities",
     params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IfMatchHeader),
@@ -110,7 +126,10 @@ pub async fn update_opportunity(
     ))
 }
 
-/// Delete a draft that was never published (officer); archive anything else.
+/// Delete or archive an opportunity.
+///
+/// A draft that was never published is deleted; any other listing is archived, so the record
+/// investors saw is kept. Officers only; `If-Match` makes it conditional (412 when stale).
 #[utoipa::path(
     tag = "opportunities",
     params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IfMatchHeader),

@@ -10,7 +10,11 @@ use crate::api::parties::{PartyInput, PartyListQuery, PartyPage, PartyResponse};
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Create a party (officer).
+/// Create a party.
+///
+/// A government, agency, company, consortium or lender, with identifiers and a contact point.
+/// Officers only; 409 when an identifier is already taken; 422 lists every invalid field. Safe to
+/// retry with an `Idempotency-Key`.
 #[utoipa::path(
     tag = "parties",
     params(crate::api::headers::IdempotencyKeyHeader),
@@ -29,7 +33,10 @@ pub async fn create_party(
     Ok(reply(answer))
 }
 
-/// List parties (officers: all; investors: their own).
+/// List parties.
+///
+/// Officers see every party; investors only their own. Filter by kind and country; cursor-paged and
+/// sortable.
 #[utoipa::path(
     tag = "parties",
     params(PartyListQuery),
@@ -49,6 +56,9 @@ pub async fn list_parties(
 }
 
 /// Get a party.
+///
+/// Officers any; investors only their own (404 otherwise). The `ETag` makes a later `If-None-Match`
+/// read a 304.
 #[utoipa::path(
     tag = "parties",
     params(("id" = crate::domain::ids::PartyId, Path, description = "Party id"), crate::api::headers::IfNoneMatchHeader),
@@ -73,7 +83,10 @@ pub async fn get_party(
     ))
 }
 
-/// Update a party with a JSON Merge Patch (officer).
+/// Update a party.
+///
+/// A JSON Merge Patch: fields left out are kept, `null` clears an optional field. Officers only;
+/// `If-Match` makes it conditional (412 when stale); 422 lists every invalid field.
 #[utoipa::path(
     tag = "parties",
     params(("id" = crate::domain::ids::PartyId, Path, description = "Party id"), crate::api::headers::IfMatchHeader),
@@ -100,7 +113,10 @@ pub async fn update_party(
     ))
 }
 
-/// Delete a party nothing refers to (officer).
+/// Delete a party.
+///
+/// Only a party nothing refers to (people, interests, keys, opportunities: 409 otherwise). Officers
+/// only; `If-Match` makes it conditional (412 when stale).
 #[utoipa::path(
     tag = "parties",
     params(("id" = crate::domain::ids::PartyId, Path, description = "Party id"), crate::api::headers::IfMatchHeader),

@@ -9,7 +9,10 @@ use crate::api::people::{PersonInput, PersonListQuery, PersonPage, PersonRespons
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Create a person (officer).
+/// Create a person.
+///
+/// A contact who belongs to a party. Officers only; 422 lists every invalid field. Safe to retry
+/// with an `Idempotency-Key`.
 #[utoipa::path(
     tag = "people",
     params(crate::api::headers::IdempotencyKeyHeader),
@@ -28,7 +31,9 @@ pub async fn create_person(
     Ok(reply(answer))
 }
 
-/// List people (officer).
+/// List people.
+///
+/// Contacts of every party, filtered by party; cursor-paged and sortable. Officers only.
 #[utoipa::path(
     tag = "people",
     params(PersonListQuery),
@@ -47,7 +52,9 @@ pub async fn list_people(
     page_of(&state, listed, |p| PersonResponse::from(p), PersonPage::new)
 }
 
-/// Get a person (officer).
+/// Get a person.
+///
+/// Officers only. The `ETag` makes a later `If-None-Match` read a 304.
 #[utoipa::path(
     tag = "people",
     params(("id" = crate::domain::ids::PersonId, Path, description = "Person id"), crate::api::headers::IfNoneMatchHeader),
@@ -72,7 +79,10 @@ pub async fn get_person(
     ))
 }
 
-/// Update a person with a JSON Merge Patch (officer).
+/// Update a person.
+///
+/// A JSON Merge Patch: fields left out are kept, `null` clears an optional field. Officers only;
+/// `If-Match` makes it conditional (412 when stale); 422 lists every invalid field.
 #[utoipa::path(
     tag = "people",
     params(("id" = crate::domain::ids::PersonId, Path, description = "Person id"), crate::api::headers::IfMatchHeader),
@@ -99,7 +109,10 @@ pub async fn update_person(
     ))
 }
 
-/// Delete a person nothing refers to (officer).
+/// Delete a person.
+///
+/// Only a person nothing refers to (an opportunity's focal person, an interest's contact: 409
+/// otherwise). Officers only; `If-Match` makes it conditional (412 when stale).
 #[utoipa::path(
     tag = "people",
     params(("id" = crate::domain::ids::PersonId, Path, description = "Person id"), crate::api::headers::IfMatchHeader),

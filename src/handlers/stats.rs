@@ -7,8 +7,11 @@ use crate::api::stats::{OpportunityStats, PipelineStats};
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Pipeline figures: interests by stage, engagement model and opportunity; conversion between
-/// stages; median days in each stage (officer).
+/// Pipeline figures.
+///
+/// Interests by stage and engagement model, the 100 opportunities with the most interests,
+/// conversion between consecutive stages, and the median days spent in each stage. Officers only;
+/// takes no parameters.
 #[utoipa::path(
     tag = "stats",
     security(("bearerAuth" = [])),
@@ -23,8 +26,10 @@ pub async fn get_pipeline_stats(
     Ok(HttpResponse::Ok().json(PipelineStats::from(figures)))
 }
 
-/// Catalogue figures: published opportunities by sector, host country and engagement model,
-/// and the investment sought per currency (public).
+/// Catalogue figures.
+///
+/// Published opportunities by sector, host country and engagement model, and the investment sought
+/// per currency. Public; takes no parameters.
 #[utoipa::path(
     tag = "stats",
     security((), ("bearerAuth" = [])),

@@ -12,7 +12,13 @@ use crate::api::webhooks::{
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
-/// Subscribe to events (officers: all; investors: what their party may see).
+/// Subscribe to events.
+///
+/// Deliveries are signed per Standard Webhooks (`webhook-id`, `webhook-timestamp`, `webhook-
+/// signature` with the `whsec_` secret answered once, in this response only) and retried with
+/// backoff. Officers receive every event type they ask for; investors what their party may see. The
+/// URL must be https on a public address (422). Safe to retry with an `Idempotency-Key`; the
+/// retry's answer withholds the secret.
 #[utoipa::path(
     tag = "webhooks",
     params(crate::api::headers::IdempotencyKeyHeader),
@@ -31,7 +37,10 @@ pub async fn create_webhook(
     Ok(reply(answer))
 }
 
-/// List subscriptions.
+/// List webhook subscriptions.
+///
+/// Officers see every subscription; investors their own party's. Never a secret. Cursor-paged and
+/// sortable.
 #[utoipa::path(
     tag = "webhooks",
     params(WebhookListQuery),
@@ -49,7 +58,9 @@ pub async fn list_webhooks(
     page_of(&state, listed, WebhookResponse::of, WebhookPage::new)
 }
 
-/// Get a subscription.
+/// Get a webhook subscription.
+///
+/// Officers any; investors their own party's (404 otherwise). Never the secret.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), crate::api::headers::IfNoneMatchHeader),
@@ -71,7 +82,10 @@ pub async fn get_webhook(
     ))
 }
 
-/// Change a subscription's url, event types or active flag with a JSON Merge Patch.
+/// Update a webhook subscription.
+///
+/// The URL, event types or active flag, as a JSON Merge Patch. Officers any; investors their own
+/// party's; `If-Match` makes it conditional (412 when stale); 422 lists every invalid field.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), crate::api::headers::IfMatchHeader),
@@ -97,7 +111,10 @@ pub async fn update_webhook(
     ))
 }
 
-/// Delete a subscription; its pending deliveries are dropped.
+/// Delete a webhook subscription.
+///
+/// Its pending deliveries are dropped. Officers any; investors their own party's (404 otherwise);
+/// `If-Match` makes it conditional.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), crate::api::headers::IfMatchHeader),
@@ -115,7 +132,10 @@ pub async fn delete_webhook(
     Ok(HttpResponse::NoContent().finish())
 }
 
-/// Replace the signing secret; the new one is in this response only.
+/// Rotate a subscription's signing secret.
+///
+/// Replaces the secret at once; the new one is in this response only (a retry with the same
+/// `Idempotency-Key` withholds it). Same access as the subscription.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), crate::api::headers::IdempotencyKeyHeader, crate::api::headers::IfMatchHeader),
@@ -136,8 +156,10 @@ pub async fn rotate_webhook_secret(
     Ok(reply(answer))
 }
 
-/// The subscription's delivery attempts (newest first; `sort=attemptedAt` for oldest first):
-/// status code, latency, error.
+/// List a subscription's delivery attempts.
+///
+/// Newest first (`sort=attemptedAt` for oldest first): the event, attempt number, the receiver's
+/// status code, latency and error. Same access as the subscription; cursor-paged.
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), AttemptListQuery),

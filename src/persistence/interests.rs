@@ -462,17 +462,21 @@ pub fn count_interests_by(
     conn: &mut DbConnection,
     column: &'static str,
 ) -> QueryResult<Vec<GroupCount>> {
-    debug_assert!(
-        [
-            "stage",
-            "engagement_model",
-            "opportunity_id",
-            "furthest_stage"
-        ]
-        .contains(&column)
-    );
+    debug_assert!(["stage", "engagement_model", "furthest_stage"].contains(&column));
     diesel::sql_query(format!(
         "SELECT {column} AS key, COUNT(*) AS count FROM interests GROUP BY {column} ORDER BY {column}"
+    ))
+    .load(conn)
+}
+
+/// The `n` opportunities with the most interests, most first (ties by id).
+pub fn top_opportunities_by_interests(
+    conn: &mut DbConnection,
+    n: usize,
+) -> QueryResult<Vec<GroupCount>> {
+    diesel::sql_query(format!(
+        "SELECT opportunity_id AS key, COUNT(*) AS count FROM interests \
+         GROUP BY opportunity_id ORDER BY COUNT(*) DESC, opportunity_id LIMIT {n}"
     ))
     .load(conn)
 }

@@ -472,6 +472,9 @@ pub async fn import(
                 .and_then(Value::as_str)
                 .map(str::to_owned)
                 .unwrap_or_else(|| format!("#{index}"));
+            // The report echoes the id: an absurdly long one is cut.
+            let mut id = id;
+            crate::error::shorten(&mut id, crate::error::MAX_FIELD_TEXT);
             (id, oc4ids::parse_project(&project))
         })
         .collect();

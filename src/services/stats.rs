@@ -6,7 +6,7 @@ use crate::domain::access::Caller;
 use crate::domain::codes::CurrencyCode;
 use crate::domain::money::Money;
 use crate::domain::stages::Stage;
-use crate::domain::stats::{CatalogueFigures, PipelineFigures, conversions};
+use crate::domain::stats::{CatalogueFigures, PipelineFigures, TOP_OPPORTUNITIES, conversions};
 use crate::error::AppError;
 use crate::persistence::interests::{self, GroupCount};
 use crate::persistence::opportunities::{self, ENGAGEMENT_MODEL, SECTOR};
@@ -46,7 +46,10 @@ pub async fn pipeline(state: &AppState, caller: &Caller) -> Result<PipelineFigur
                     conn,
                     "engagement_model",
                 )?),
-                by_opportunity: pairs(interests::count_interests_by(conn, "opportunity_id")?),
+                by_opportunity: pairs(interests::top_opportunities_by_interests(
+                    conn,
+                    TOP_OPPORTUNITIES,
+                )?),
                 conversion: conversions(&furthest),
                 median_seconds_in_stage: medians,
             })

@@ -11,15 +11,18 @@ use utoipa_actix_web::AppExt;
 use crate::error::{PROBLEM_JSON, Problem};
 use crate::{api, handlers};
 
+mod finish;
+
 /// Top-level information; paths and schemas come from the registered handlers.
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "InvestDesk API",
         description = "Investment opportunities listed by a government investment agency for foreign investors, and the interest they draw.\n\nAuthenticate with `Authorization: Bearer <key>`. Errors are RFC 9457 `application/problem+json`. Lists use cursor pagination (`limit`, `cursor`, `nextCursor`, `Link: rel=\"next\"`).",
-        license(name = "Apache-2.0", identifier = "Apache-2.0")
+        license(name = "Apache-2.0", identifier = "Apache-2.0"),
+        contact(name = "InvestDesk API support")
     ),
-    servers((url = "/", description = "The server that serves this document")),
+    servers((url = "/", description = "This deployment, whichever it is (production, staging or local): the server that serves this document")),
     tags(
         (name = "opportunities", description = "Investment opportunities (OC4IDS-aligned projects)"),
         (name = "interests", description = "Expressions of interest and their stages, from `expressed` to `financialClose`"),
@@ -47,6 +50,9 @@ use crate::{api, handlers};
         api::webhooks::WebhookSortField,
         api::webhooks::AttemptSortField,
         api::events::EventType,
+        api::pagination::Cursor,
+        api::codelists::CodelistName,
+        crate::domain::codes::CodeEntry,
     )),
     modifiers(&SecurityScheme_)
 )]
@@ -281,6 +287,21 @@ fn nested_patch(property: &mut RefOr<utoipa::openapi::schema::Schema>, schemas: 
     }
 }
 
+/// Whether a property's schema already accepts `null`.
+fn allows_null(property: &RefOr<utoipa::openapi::schema::Schema>) -> bool {
+    use utoipa::openapi::schema::{Schema, SchemaType, Type};
+    let null = |schema: &RefOr<Schema>| {
+        matches!(schema, RefOr::T(Schema::Object(o))
+            if matches!(&o.schema_type, SchemaType::Type(Type::Null))
+                || matches!(&o.schema_type, SchemaType::Array(types) if types.contains(&Type::Null)))
+    };
+    match property {
+        RefOr::T(Schema::OneOf(one)) => one.items.iter().any(null),
+        RefOr::T(Schema::AnyOf(any)) => any.items.iter().any(null),
+        other => null(other),
+    }
+}
+
 /// A schema with every property optional: absent means unchanged, null clears (what is not
 /// required); nested objects merge too, so their fields become optional as well.
 fn relax(
@@ -294,6 +315,10 @@ fn relax(
             for (name, property) in object.properties.iter_mut() {
                 nested_patch(property, schemas);
                 if required.contains(name) {
+                    continue;
+                }
+                // A property that already allows null (an optional field) says so once.
+                if allows_null(property) {
                     continue;
                 }
                 let original = std::mem::replace(property, RefOr::T(Schema::default()));
@@ -398,52 +423,9 @@ fn response_views(document: &mut Document) {
     }
 }
 
-/// Every string query parameter refuses an empty value (`?updatedSince=` would otherwise read as
-/// absent; see `handlers::extract::Query`): a rule of the extractor, not of any one field, so it
-/// is stated once here rather than on each parameter (utoipa has no per-extractor hook).
-fn non_empty_query_strings(document: &mut Document) {
-    use utoipa::openapi::path::ParameterIn;
-    use utoipa::openapi::schema::{ArrayItems, Schema, SchemaType, Type};
-    for item in document.paths.paths.values_mut() {
-        let operations = [
-            &mut item.get,
-            &mut item.post,
-            &mut item.patch,
-            &mut item.delete,
-        ];
-        for operation in operations.into_iter().flatten() {
-            for parameter in operation.parameters.iter_mut().flatten() {
-                let RefOr::T(parameter) = parameter else {
-                    continue;
-                };
-                if !matches!(parameter.parameter_in, ParameterIn::Query) {
-                    continue;
-                }
-                let target = match parameter.schema.as_mut() {
-                    Some(RefOr::T(Schema::Array(array))) => match &mut array.items {
-                        ArrayItems::RefOrSchema(item) => match item.as_mut() {
-                            RefOr::T(Schema::Object(object)) => Some(object),
-                            _ => None,
-                        },
-                        ArrayItems::False => None,
-                    },
-                    Some(RefOr::T(Schema::Object(object))) => Some(object),
-                    _ => None,
-                };
-                if let Some(object) = target
-                    && object.enum_values.is_none()
-                    && matches!(&object.schema_type, SchemaType::Type(Type::String))
-                    && object.min_length.is_none()
-                {
-                    object.min_length = Some(1);
-                }
-            }
-        }
-    }
-}
-
-/// The complete document, as served at `/openapi.json` and committed in `openapi/openapi.json`.
-pub fn document() -> Document {
+/// The complete document, as served at `/openapi.json` and committed in `openapi/openapi.json`:
+/// what utoipa builds from the handlers, then the rules that hold for the whole document.
+pub fn document() -> serde_json::Value {
     let (_, mut document) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
@@ -453,13 +435,14 @@ pub fn document() -> Document {
     add_problem_responses(&mut document);
     optional_patch_bodies(&mut document);
     response_views(&mut document);
-    non_empty_query_strings(&mut document);
+    let mut document = serde_json::to_value(&document).unwrap_or_default();
+    finish::finish(&mut document);
     document
 }
 
 /// The document as committed: pretty JSON with a final newline.
 pub fn document_json() -> String {
-    let mut text = document().to_pretty_json().unwrap_or_default();
+    let mut text = serde_json::to_string_pretty(&document()).unwrap_or_default();
     text.push('\n');
     text
 }
