@@ -309,6 +309,42 @@ InterestListQuery(InterestSortField) {
 });
 
 crate::list_query!(
+/// Filters and paging of one opportunity's interests (the path names the opportunity).
+OpportunityInterestQuery(InterestSortField) {
+    /// The lead party.
+    #[param(value_type = Option<crate::domain::ids::PartyId>)]
+    party_id: Option<String>,
+    /// Any of these stages.
+    #[param(value_type = Option<Vec<Stage>>)]
+    #[serde(default)]
+    stage: Vec<String>,
+    #[param(value_type = Option<crate::domain::ids::PersonId>)]
+    assignee_id: Option<String>,
+    #[param(value_type = Option<EngagementModel>)]
+    engagement_model: Option<String>,
+    /// Changed at or after this instant (RFC 3339).
+    #[param(value_type = Option<String>, format = DateTime)]
+    updated_since: Option<String>,
+});
+
+impl From<OpportunityInterestQuery> for InterestListQuery {
+    fn from(q: OpportunityInterestQuery) -> Self {
+        InterestListQuery {
+            limit: q.limit,
+            cursor: q.cursor,
+            sort: q.sort,
+            include_total: q.include_total,
+            opportunity_id: None,
+            party_id: q.party_id,
+            stage: q.stage,
+            assignee_id: q.assignee_id,
+            engagement_model: q.engagement_model,
+            updated_since: q.updated_since,
+        }
+    }
+}
+
+crate::list_query!(
     /// Paging of a timeline.
     TimelineQuery(TimelineSortField) {});
 

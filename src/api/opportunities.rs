@@ -390,6 +390,10 @@ pub struct OpportunityUpdate {
     #[serde(flatten)]
     pub fields: OpportunityInput,
     /// `draft` → `published` (only when complete: see the 422) → `closed` | `archived`.
+    // Never null (a listing always has a status). Declared required so that the derived
+    // `OpportunityUpdatePatch`, where every property is optional, does not offer `null` for it
+    // as it does for the fields a patch may clear (`openapi::relax`).
+    #[schema(value_type = ListingStatus, required = true)]
     pub listing_status: Option<ListingStatus>,
 }
 

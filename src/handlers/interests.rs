@@ -7,7 +7,8 @@ use super::extract::{Json, Post, Query};
 use super::{if_match, list_request, page_of, reply, single};
 use crate::api::interests::{
     CreateInterestRequest, InterestEventPage, InterestEventResponse, InterestListQuery,
-    InterestPage, InterestResponse, InterestUpdate, TimelineQuery, TransitionRequest,
+    InterestPage, InterestResponse, InterestUpdate, OpportunityInterestQuery, TimelineQuery,
+    TransitionRequest,
 };
 use crate::error::AppError;
 use crate::services::{self, AppState};
@@ -44,7 +45,7 @@ pub async fn create_interest(
 /// for an opportunity the caller may not see.
 #[utoipa::path(
     tag = "interests",
-    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), InterestListQuery),
+    params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), OpportunityInterestQuery),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "A page of interests", body = InterestPage,
         headers(("Link" = String, description = "`<…>; rel=\"next\"` when there is a next page"))))
@@ -55,8 +56,9 @@ pub async fn list_opportunity_interests(
     caller: Caller,
     request: HttpRequest,
     id: web::Path<String>,
-    query: Query<InterestListQuery>,
+    query: Query<OpportunityInterestQuery>,
 ) -> Result<HttpResponse, AppError> {
+    let query = Query(InterestListQuery::from(query.0));
     let listed =
         services::interests::list(&state, &caller, Some(&id), list_request(&request, query))
             .await?;

@@ -87,6 +87,23 @@ fn protocol_error(request: &ServiceRequest) -> Option<AppError> {
             repeated.join(", ")
         )));
     }
+    if let Some(routes) = request.app_data::<actix_web::web::Data<super::RouteTable>>() {
+        let undeclared = routes.undeclared(
+            request.method().as_str(),
+            request.path(),
+            request.query_string(),
+        );
+        if !undeclared.is_empty() {
+            return Some(AppError::bad_parameters(
+                undeclared
+                    .into_iter()
+                    .map(|name| {
+                        crate::error::FieldError::new(name, "is not a parameter of this operation")
+                    })
+                    .collect(),
+            ));
+        }
+    }
     let long: Vec<&str> = [header::IF_MATCH, header::IF_NONE_MATCH]
         .iter()
         .filter(|name| {

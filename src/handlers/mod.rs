@@ -112,10 +112,18 @@ fn integration_routes(cfg: &mut ServiceConfig) {
     );
 }
 
-/// The documented paths and their methods, to tell an unknown path (404) from a known path
-/// asked with the wrong method (405 with `Allow`).
+/// The documented paths, their methods and the query parameters each operation declares: to
+/// tell an unknown path (404) from a known path asked with the wrong method (405 with `Allow`),
+/// and to refuse a query parameter the document does not declare for the operation (400), so no
+/// route ever ignores one silently.
 pub struct RouteTable {
-    routes: Vec<(Vec<Segment>, Vec<String>)>,
+    routes: Vec<Route>,
+}
+
+struct Route {
+    segments: Vec<Segment>,
+    /// Each method, with the names of the query parameters its operation declares.
+    methods: Vec<(String, Vec<String>)>,
 }
 
 enum Segment {
@@ -141,51 +149,90 @@ impl RouteTable {
                         }
                     })
                     .collect();
-                let has = |method: &str| item.get(method).is_some();
+                let query = |method: &str| -> Option<Vec<String>> {
+                    let operation = item.get(method)?;
+                    Some(
+                        operation["parameters"]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .filter(|p| p["in"] == "query")
+                            .filter_map(|p| p["name"].as_str().map(str::to_owned))
+                            .collect(),
+                    )
+                };
+                // Every GET route answers HEAD (see `middleware::requests`).
                 let methods = [
-                    ("GET", has("get")),
-                    // Every GET route answers HEAD (see `middleware::requests`).
-                    ("HEAD", has("get")),
-                    ("POST", has("post")),
-                    ("PUT", has("put")),
-                    ("PATCH", has("patch")),
-                    ("DELETE", has("delete")),
+                    ("GET", "get"),
+                    ("HEAD", "get"),
+                    ("POST", "post"),
+                    ("PUT", "put"),
+                    ("PATCH", "patch"),
+                    ("DELETE", "delete"),
                 ]
                 .into_iter()
-                .filter(|(_, present)| *present)
-                .map(|(m, _)| m.to_owned())
+                .filter_map(|(method, key)| Some((method.to_owned(), query(key)?)))
                 .collect();
-                (segments, methods)
+                Route { segments, methods }
             })
             .collect();
         RouteTable { routes }
     }
 
-    /// The methods allowed on `path`, or `None` when no documented route matches it.
-    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+    /// The documented routes `path` matches.
+    fn matching<'a>(&'a self, path: &'a str) -> Option<impl Iterator<Item = &'a Route> + 'a> {
         // A path is matched as written: a trailing or doubled slash names no route.
         let parts: Vec<&str> = path.strip_prefix('/')?.split('/').collect();
         if parts.iter().any(|p| p.is_empty()) {
             return None;
         }
-        let mut allowed: Vec<String> = Vec::new();
-        let mut matched = false;
-        for (segments, methods) in &self.routes {
-            let fits = segments.len() == parts.len()
-                && segments.iter().zip(&parts).all(|(s, p)| match s {
+        Some(self.routes.iter().filter(move |route| {
+            route.segments.len() == parts.len()
+                && route.segments.iter().zip(&parts).all(|(s, p)| match s {
                     Segment::Literal(l) => l == p,
                     Segment::Param => !p.is_empty(),
-                });
-            if fits {
-                matched = true;
-                allowed.extend(methods.iter().cloned());
-            }
+                })
+        }))
+    }
+
+    /// The methods allowed on `path`, or `None` when no documented route matches it.
+    pub fn allowed(&self, path: &str) -> Option<Vec<String>> {
+        let mut matched = false;
+        let mut allowed: Vec<String> = Vec::new();
+        for route in self.matching(path)? {
+            matched = true;
+            allowed.extend(route.methods.iter().map(|(m, _)| m.clone()));
         }
         matched.then(|| {
             allowed.sort();
             allowed.dedup();
             allowed
         })
+    }
+
+    /// The query parameters of `query` that the operation for `method` on `path` does not
+    /// declare (none when no documented operation matches: the router answers those).
+    pub fn undeclared(&self, method: &str, path: &str, query: &str) -> Vec<String> {
+        let Some(routes) = self.matching(path) else {
+            return Vec::new();
+        };
+        let operations: Vec<&Vec<String>> = routes
+            .flat_map(|route| route.methods.iter())
+            .filter(|(m, _)| m == method)
+            .map(|(_, names)| names)
+            .collect();
+        // No such operation: the router answers 405.
+        if operations.is_empty() || query.is_empty() {
+            return Vec::new();
+        }
+        let declared: Vec<&String> = operations.into_iter().flatten().collect();
+        let mut undeclared: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(name, _)| name.into_owned())
+            .filter(|name| !declared.contains(&name))
+            .collect();
+        undeclared.sort();
+        undeclared.dedup();
+        undeclared
     }
 }
 

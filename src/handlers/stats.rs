@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, get, web};
 
 use super::auth::Caller;
+use super::extract::{NoQuery, Query};
 use crate::api::stats::{OpportunityStats, PipelineStats};
 use crate::error::AppError;
 use crate::services::{self, AppState};
@@ -21,6 +22,7 @@ use crate::services::{self, AppState};
 pub async fn get_pipeline_stats(
     state: web::Data<AppState>,
     caller: Caller,
+    _: Query<NoQuery>,
 ) -> Result<HttpResponse, AppError> {
     let figures = services::stats::pipeline(&state, &caller).await?;
     Ok(HttpResponse::Ok().json(PipelineStats::from(figures)))
@@ -39,6 +41,7 @@ pub async fn get_pipeline_stats(
 pub async fn get_opportunity_stats(
     state: web::Data<AppState>,
     _caller: Caller,
+    _: Query<NoQuery>,
 ) -> Result<HttpResponse, AppError> {
     let figures = services::stats::catalogue(&state).await?;
     Ok(HttpResponse::Ok().json(OpportunityStats::from(figures)))

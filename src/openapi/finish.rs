@@ -19,6 +19,7 @@ pub fn finish(document: &mut Value) {
     // The API is for integrators outside the agency: no server of it is internal-only.
     document["servers"][0]["x-internal"] = json!(false);
     request_id_parameter(document);
+    streams_are_not_paged(document);
     bounded_query_parameters(document);
     response_headers(document);
     plain_text_inputs(document);
@@ -194,6 +195,31 @@ fn operations(document: &mut Value) -> Vec<(String, String, &mut Map<String, Val
         }
     }
     found
+}
+
+/// A streamed export (`text/csv`) takes a list's filters and sort but not its paging: the server
+/// refuses `limit`, `cursor` and `includeTotal` there (see `services::exchange::csv_export`).
+fn streams_are_not_paged(document: &mut Value) {
+    for (_, _, operation) in operations(document) {
+        let streamed = operation
+            .get("responses")
+            .and_then(|r| r.pointer("/200/content/text~1csv"))
+            .is_some();
+        if let (true, Some(parameters)) = (
+            streamed,
+            operation
+                .get_mut("parameters")
+                .and_then(Value::as_array_mut),
+        ) {
+            parameters.retain(|p| {
+                !(p["in"] == "query"
+                    && matches!(
+                        p["name"].as_str(),
+                        Some("limit" | "cursor" | "includeTotal")
+                    ))
+            });
+        }
+    }
 }
 
 /// `X-Request-Id`, which every operation reads: declared once as a component parameter.

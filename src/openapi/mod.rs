@@ -467,3 +467,48 @@ mod tests {
         assert!(missing.is_empty(), "{missing:?}");
     }
 }
+
+#[cfg(test)]
+mod patch_tests {
+    use serde_json::Value;
+
+    /// How many ways a schema says `null` at its top (in `type`, or as an alternative).
+    fn nulls(schema: &Value) -> usize {
+        let in_type = match &schema["type"] {
+            Value::String(t) => usize::from(t == "null"),
+            Value::Array(ts) => ts.iter().filter(|t| *t == "null").count(),
+            _ => 0,
+        };
+        let alternatives: usize = ["oneOf", "anyOf"]
+            .iter()
+            .filter_map(|k| schema[*k].as_array())
+            .flatten()
+            .map(nulls)
+            .sum();
+        in_type + alternatives
+    }
+
+    /// A patch property that may be cleared says `null` once (a generated client would
+    /// otherwise type it `T | null | null`), and `listingStatus` never: the server refuses it.
+    #[test]
+    fn patch_properties_allow_null_at_most_once_and_only_where_the_server_clears() {
+        let document = super::document();
+        let schemas = document["components"]["schemas"].as_object().unwrap();
+        let mut checked = 0;
+        for (name, schema) in schemas.iter().filter(|(n, _)| n.ends_with("Patch")) {
+            let parts: Vec<&Value> = match schema["allOf"].as_array() {
+                Some(all) => all.iter().collect(),
+                None => vec![schema],
+            };
+            for part in parts {
+                for (property, value) in part["properties"].as_object().into_iter().flatten() {
+                    checked += 1;
+                    assert!(nulls(value) <= 1, "{name}.{property}: {value}");
+                }
+            }
+        }
+        assert!(checked > 30, "{checked}");
+        let update = &schemas["OpportunityUpdatePatch"]["allOf"][1]["properties"]["listingStatus"];
+        assert_eq!(nulls(update), 0, "{update}");
+    }
+}

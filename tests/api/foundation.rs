@@ -418,3 +418,53 @@ async fn without_its_database_the_service_answers_503_with_retry_after_within_th
         "the process itself is up"
     );
 }
+
+/// The document declares exactly the query parameters each GET reads: any other is a 400 naming
+/// it (so a client never believes a filter applied when it did not), on every route, probes too.
+#[actix_web::test]
+async fn every_get_refuses_a_parameter_its_operation_does_not_declare() {
+    let app = spawn_app().await;
+    let document = investdesk::openapi::document();
+    let mut checked = Vec::new();
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let Some(operation) = item.get("get") else {
+            continue;
+        };
+        let declared: Vec<&str> = operation["parameters"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|p| p["in"] == "query")
+            .filter_map(|p| p["name"].as_str())
+            .collect();
+        // What the issue found ignored or refused while declared: each must be undeclared now
+        // and refused, along with a name no route takes.
+        let mut undeclared = vec!["bogus"];
+        if path == "/v1/opportunities/{id}/interests" {
+            undeclared.push("opportunityId");
+        }
+        if path.ends_with(".csv") {
+            undeclared.extend(["limit", "cursor", "includeTotal"]);
+        }
+        if path.starts_with("/v1/stats/") {
+            undeclared.extend(["sector", "hostCountry"]);
+        }
+        let concrete = path
+            .replace("{id}", "opp_01jc0000000000000000000000")
+            .replace("{name}", "currency");
+        for name in undeclared {
+            assert!(!declared.contains(&name), "{path} declares {name}");
+            let value = if name == "includeTotal" { "true" } else { "1" };
+            let response = app
+                .get(&format!("{concrete}?{name}={value}"), app.admin())
+                .await;
+            let body = problem(response, 400).await;
+            assert!(
+                body["detail"].as_str().unwrap().contains(name),
+                "{path}?{name}: {body}"
+            );
+            checked.push(format!("{path}?{name}"));
+        }
+    }
+    assert!(checked.len() > 25, "{checked:?}");
+}
