@@ -4,22 +4,20 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use super::event_data::TypedEvent;
 use super::utc;
 use crate::domain::events::{Event, is_event_type};
 use crate::error::{AppError, FieldError};
 
-/// One change.
-#[derive(Debug, Serialize, ToSchema)]
+/// One change (its schema, a union over the event types, is [`TypedEvent`]).
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EventResponse {
-    #[schema(value_type = crate::domain::ids::EventId)]
     pub id: String,
     /// See `GET /v1/codelists/eventType`.
     #[serde(rename = "type")]
-    #[schema(value_type = EventType)]
     pub kind: String,
     /// The id of the resource that changed.
-    #[schema(max_length = 64)]
     pub subject_id: String,
     /// What changed; fetch the resource for the rest.
     pub data: serde_json::Value,
@@ -43,6 +41,7 @@ impl From<&Event> for EventResponse {
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EventPage {
+    #[schema(value_type = Vec<TypedEvent>, max_items = 100)]
     pub items: Vec<EventResponse>,
     /// Always present: pass it as `after` to continue, now or later (when the page is empty,
     /// it is the position you asked from).

@@ -233,29 +233,26 @@ impl InterestResponse {
     }
 }
 
-/// One entry of an interest's timeline.
-#[derive(Debug, Serialize, ToSchema)]
+/// One entry of an interest's timeline (its schema, a union over the entry types, is
+/// [`crate::api::event_data::TypedTimelineEntry`]).
+#[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct InterestEventResponse {
-    #[schema(value_type = crate::domain::ids::EventId)]
     pub id: String,
     /// `interest.created`, `interest.stageChanged`, `interest.assigned`, `interest.amountChanged`,
     /// `interest.probabilityChanged` or `interest.notesChanged` (officers only).
     #[serde(rename = "type")]
-    #[schema(value_type = crate::api::events::EventType)]
     pub kind: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub from: Option<Stage>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to: Option<Stage>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000)]
     pub reason: Option<String>,
     /// What changed, as `{from, to}` values.
     pub details: serde_json::Value,
     /// The API key that made the change.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<crate::domain::ids::ApiKeyId>)]
     pub actor_key_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub actor_role: Option<Role>,
@@ -285,7 +282,7 @@ crate::page_type!(
 
 crate::page_type!(
     /// A page of an interest's timeline, oldest first.
-    InterestEventPage, InterestEventResponse);
+    InterestEventPage, InterestEventResponse as crate::api::event_data::TypedTimelineEntry);
 
 crate::list_query!(
 /// Filters and paging of interests (sort: `createdAt`, `updatedAt`, `stageChangedAt`).

@@ -5,6 +5,7 @@
 
 pub mod api_keys;
 pub mod codelists;
+pub mod event_data;
 pub mod events;
 pub mod exchange;
 pub mod headers;

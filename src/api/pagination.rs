@@ -229,10 +229,15 @@ pub fn next_link(path: &str, query: &str, next_cursor: &str) -> String {
 #[macro_export]
 macro_rules! page_type {
     ($(#[$doc:meta])* $name:ident, $item:ty) => {
+        $crate::page_type!($(#[$doc])* $name, $item as $item);
+    };
+    // `as`: the items' schema, when the item type does not describe itself.
+    ($(#[$doc:meta])* $name:ident, $item:ty as $schema:ty) => {
         $(#[$doc])*
         #[derive(serde::Serialize, utoipa::ToSchema)]
         #[serde(rename_all = "camelCase")]
         pub struct $name {
+            #[schema(value_type = Vec<$schema>)]
             pub items: Vec<$item>,
             /// Pass as `cursor` to get the next page; absent on the last page.
             #[serde(skip_serializing_if = "Option::is_none")]

@@ -115,17 +115,18 @@ impl EventKind {
         }
     }
 
+    /// Every kind, in the order a timeline most often shows them.
+    pub const ALL: &'static [EventKind] = &[
+        EventKind::Created,
+        EventKind::StageChanged,
+        EventKind::Assigned,
+        EventKind::AmountChanged,
+        EventKind::ProbabilityChanged,
+        EventKind::NotesChanged,
+    ];
+
     pub fn parse(text: &str) -> Option<Self> {
-        [
-            EventKind::Created,
-            EventKind::StageChanged,
-            EventKind::Assigned,
-            EventKind::AmountChanged,
-            EventKind::ProbabilityChanged,
-            EventKind::NotesChanged,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text)
+        Self::ALL.iter().copied().find(|k| k.as_str() == text)
     }
 
     /// Events only officers see (notes are officer-only).

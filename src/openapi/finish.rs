@@ -23,6 +23,7 @@ pub fn finish(document: &mut Value) {
     bounded_query_parameters(document);
     response_headers(document);
     plain_text_inputs(document);
+    webhooks_section(document);
     pages_hold_at_most_a_page(document);
     walk_schemas(document, &mut bound_by_kind);
 }
@@ -85,6 +86,60 @@ fn references(value: &Value, found: &mut Vec<String>) {
         }
         Value::Array(items) => items.iter().for_each(|v| references(v, found)),
         _ => {}
+    }
+}
+
+/// The 3.1 `webhooks` section: what a subscriber receives for each event type, and how it is
+/// signed (Standard Webhooks). The body's `data` is the same schema as the feed's for that type.
+fn webhooks_section(document: &mut Value) {
+    use crate::api::event_data::{pascal, payload_schema};
+    let header_parameter = |name: &str, description: &str, schema: Value| json!({ "name": name, "in": "header", "required": true, "description": description, "schema": schema });
+    let parameters = json!([
+        header_parameter(
+            "webhook-id",
+            "The event's id: the same in every retry of this event, so a receiver can drop duplicates.",
+            json!({ "type": "string", "maxLength": 64, "pattern": "^evt_[0-9a-z]{26}$" }),
+        ),
+        header_parameter(
+            "webhook-timestamp",
+            "When this attempt was signed, in Unix seconds; refuse one far from your clock to stop replays.",
+            json!({ "type": "integer", "format": "int64", "minimum": 0, "maximum": i64::MAX }),
+        ),
+        header_parameter(
+            "webhook-signature",
+            "`v1,<base64 HMAC-SHA256>` of `<webhook-id>.<webhook-timestamp>.<body>`, keyed with the subscription's `whsec_` secret (base64 after the prefix).",
+            json!({ "type": "string", "maxLength": 1024, "pattern": "^v1,[A-Za-z0-9+/]+={0,2}( v1,[A-Za-z0-9+/]+={0,2})*$" }),
+        ),
+    ]);
+    for (kind, title) in crate::domain::events::EVENT_TYPES {
+        let Some(payload) = payload_schema(kind) else {
+            continue;
+        };
+        document["webhooks"][*kind] = json!({ "post": {
+            "operationId": format!("on{}", pascal(kind)),
+            "tags": ["webhooks"],
+            "summary": title,
+            "description": format!("Sent to every active subscription that asked for `{kind}` and whose owner may see the event, as `POST` with `Content-Type: application/json`, signed per Standard Webhooks. Answer 2xx within 10 seconds; any other answer, or none, is retried with growing delays for 24 hours, after which the subscription's owner gets `webhook.failing`."),
+            "parameters": parameters,
+            // The signature authenticates the sender; the receiver's URL takes no credentials.
+            "security": [],
+            "requestBody": {
+                "required": true,
+                "content": { "application/json": { "schema": {
+                    "type": "object",
+                    "required": ["type", "timestamp", "data"],
+                    "properties": {
+                        "type": { "type": "string", "enum": [kind] },
+                        "timestamp": { "type": "string", "format": "date-time", "maxLength": 35, "description": "When the event occurred." },
+                        "data": { "$ref": format!("#/components/schemas/{payload}") },
+                    },
+                } } },
+            },
+            "responses": {
+                "2XX": { "description": "Received." },
+                "default": { "description": "Not received: the delivery is retried." },
+            },
+        } });
     }
 }
 

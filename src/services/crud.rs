@@ -9,6 +9,7 @@ use diesel::QueryResult;
 use super::events::{event, record};
 use super::idempotency::write_once;
 use super::{AppState, deleted, fresh, replace};
+use crate::api::event_data::{SubjectData, data};
 use crate::api::reply::{IdempotencyKey, Reply, Shown};
 use crate::domain::access::Caller;
 use crate::domain::events::Audience;
@@ -72,7 +73,7 @@ pub(crate) fn announce<R: Resource>(
             kind,
             id,
             R::audience(id),
-            serde_json::json!({"id": id.to_string()}),
+            data(&SubjectData { id: id.to_string() }),
         ),
     )
 }

@@ -3,6 +3,9 @@
 use super::events;
 use super::idempotency::write_once;
 use super::{AppState, fresh, replace};
+use crate::api::event_data::{
+    InterestCreatedData, InterestStageChangedData, InterestUpdatedData, data as event_data,
+};
 use crate::api::interests::{
     CreateInterestRequest, InterestListQuery, InterestResponse, InterestUpdate, LIST, TIMELINE,
     TimelineQuery, TransitionRequest, location,
@@ -70,15 +73,20 @@ fn timeline_entry(
     }
 }
 
-/// An interest event: for officers and the parties involved.
+/// An interest event carrying `data`: for officers and the parties involved.
 fn interest_event(kind: &'static str, interest: &Interest, data: serde_json::Value) -> NewEvent {
     let mut parties = vec![interest.data.party_id.clone()];
     parties.extend(interest.data.co_investor_ids.iter().cloned());
-    let mut data = data;
-    data["id"] = serde_json::json!(interest.id);
-    data["opportunityId"] = serde_json::json!(interest.data.opportunity_id);
-    data["partyId"] = serde_json::json!(interest.data.party_id);
     events::event(kind, &interest.id, Audience::Parties(parties), data)
+}
+
+/// The ids every interest event's data starts with: the interest, its opportunity, its lead.
+fn ids(interest: &Interest) -> (String, String, String) {
+    (
+        interest.id.to_string(),
+        interest.data.opportunity_id.to_string(),
+        interest.data.party_id.to_string(),
+    )
 }
 
 /// What the interest is checked against, if the caller may see the opportunity and it is open for
@@ -266,14 +274,15 @@ fn express(
     let mut created = timeline_entry(&interest, caller, EventKind::Created, details);
     created.to_stage = Some(Stage::Expressed);
     store::append_event(conn, &created)?;
-    events::record(
-        conn,
-        interest_event(
-            "interest.created",
-            &interest,
-            serde_json::json!({"stage": "expressed", "engagementModel": model}),
-        ),
-    )?;
+    let (id, opportunity_id, party_id) = ids(&interest);
+    let payload = event_data(&InterestCreatedData {
+        id,
+        opportunity_id,
+        party_id,
+        stage: Stage::Expressed,
+        engagement_model: model,
+    });
+    events::record(conn, interest_event("interest.created", &interest, payload))?;
     Ok(interest)
 }
 
@@ -436,11 +445,15 @@ fn record_changes(
     if !public_changes.is_empty() {
         events::record(
             conn,
-            interest_event(
-                "interest.updated",
-                next,
-                serde_json::json!({"changes": public_changes}),
-            ),
+            interest_event("interest.updated", next, {
+                let (id, opportunity_id, party_id) = ids(next);
+                event_data(&InterestUpdatedData {
+                    id,
+                    opportunity_id,
+                    party_id,
+                    changes: public_changes,
+                })
+            }),
         )?;
     }
     for (kind, details) in changed {
@@ -546,11 +559,17 @@ fn move_stage(
     store::append_event(conn, &changed)?;
     events::record(
         conn,
-        interest_event(
-            "interest.stageChanged",
-            &next,
-            serde_json::json!({"from": from, "to": to, "reason": reason}),
-        ),
+        interest_event("interest.stageChanged", &next, {
+            let (id, opportunity_id, party_id) = ids(&next);
+            event_data(&InterestStageChangedData {
+                id,
+                opportunity_id,
+                party_id,
+                from,
+                to,
+                reason,
+            })
+        }),
     )?;
     Ok(next)
 }

@@ -118,7 +118,11 @@ pub(crate) fn opportunity_event(
         } else {
             Audience::Staff
         },
-        serde_json::json!({"id": o.id, "title": o.data.data.title, "listingStatus": o.data.status}),
+        crate::api::event_data::data(&crate::api::event_data::OpportunityEventData {
+            id: o.id.to_string(),
+            title: o.data.data.title.clone(),
+            listing_status: o.data.status,
+        }),
     )
 }
 

@@ -118,7 +118,9 @@ fn webhook_event(kind: &'static str, webhook: &Webhook) -> crate::domain::events
         kind,
         &webhook.id,
         Audience::Staff,
-        serde_json::json!({"id": webhook.id}),
+        crate::api::event_data::data(&crate::api::event_data::SubjectData {
+            id: webhook.id.to_string(),
+        }),
     )
 }
 

@@ -11,6 +11,7 @@ macro_rules! report {
 }
 
 mod api_keys;
+mod contract;
 mod exchange;
 mod foundation;
 mod helpers;

@@ -49,7 +49,10 @@ for (const to of ["screening", "engaged"] as const) {
   must(moved.data, `transition to ${to}`, moved.error);
 }
 const timeline = must((await asInvestor.GET("/v1/interests/{id}/events", { params: { path: { id: interest.id } } })).data, "timeline");
-const stages = timeline.items.map((e) => e.to).join(" → ");
+// Entries are a union discriminated by `type`: only creation and stage changes carry `to`.
+const stages = timeline.items
+  .flatMap((e) => (e.type === "interest.created" || e.type === "interest.stageChanged" ? [e.to] : []))
+  .join(" → ");
 if (stages !== "expressed → screening → engaged") throw new Error(`unexpected timeline ${stages}`);
 
 const refused = await asInvestor.POST("/v1/interests/{id}/transitions", { params: { path: { id: interest.id } }, body: { to: "negotiation" } });
