@@ -20,7 +20,12 @@ use crate::services::{self, AppState};
 #[utoipa::path(
     tag = "apiKeys",
     params(crate::api::headers::IdempotencyKeyHeader),
-    request_body = CreateApiKeyRequest,
+    request_body(content = CreateApiKeyRequest, example = json!({
+        "name": "Government of Azerbaijan: investment ministry integration",
+        "role": "investor",
+        "partyId": "pty_01jd8x3v5ffd2b6jq4w5k9h8zq",
+        "expiresAt": "2027-12-31T23:59:59Z"
+    })),
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The key, with its secret shown this once", body = CreatedApiKeyResponse,
         headers(("Location" = String, description = "The new key's URL"))))

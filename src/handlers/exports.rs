@@ -89,7 +89,16 @@ pub async fn oc4ids_extension_schema(_: Query<NoQuery>) -> HttpResponse {
 #[utoipa::path(
     tag = "exchange",
     params(ImportQuery, crate::api::headers::IdempotencyKeyHeader),
-    request_body(content = ProjectPackage, description = "An OC4IDS 0.9 project package"),
+    request_body(content = ProjectPackage, description = "An OC4IDS 0.9 project package", example = json!({
+        "projects": [{
+            "id": "oc4ids-bu3kcz-m6",
+            "title": "M-6 Hyderabad–Sukkur Motorway",
+            "description": "A 306 km, six-lane access-controlled motorway between Hyderabad and Sukkur.",
+            "status": "preparation",
+            "sector": ["transport.road"],
+            "investdesk": {"engagementModels": ["g2g", "ppp"], "hostCountry": "PK"}
+        }]
+    })),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "What happened to each project", body = ImportReport))
 )]

@@ -18,7 +18,13 @@ use crate::services::{self, AppState};
 #[utoipa::path(
     tag = "initiatives",
     params(crate::api::headers::IdempotencyKeyHeader),
-    request_body = InitiativeInput,
+    request_body(content = InitiativeInput, example = json!({
+        "name": "Pakistan–Azerbaijan investment corridor",
+        "description": "Government-to-government projects agreed under the 2024 memorandum.",
+        "countries": ["AZ", "PK"],
+        "leadPartyId": "pty_01jd8x3v5ffd2b6jq4w5k9h8zt",
+        "focalPersonId": "per_01jd8x3v5ffd2b6jq4w5k9h8zr"
+    })),
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new initiative", body = InitiativeResponse,
         headers(("Location" = String, description = "The new initiative's URL"), ("ETag" = String, description = "Version tag"))))
@@ -94,7 +100,8 @@ pub async fn get_initiative(
     tag = "initiatives",
     params(("id" = crate::domain::ids::InitiativeId, Path, description = "Initiative id"), crate::api::headers::IfMatchHeader),
     request_body(content = InitiativeInput, content_type = "application/merge-patch+json",
-        description = "A JSON Merge Patch (RFC 7396) of the initiative's writable fields: absent = unchanged, null = cleared."),
+        description = "A JSON Merge Patch (RFC 7396) of the initiative's writable fields: absent = unchanged, null = cleared.",
+        example = json!({"countries": ["AZ", "PK", "TR"], "description": null})),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The updated initiative", body = InitiativeResponse, headers(("ETag" = String, description = "Version tag"))))
 )]

@@ -23,7 +23,12 @@ use crate::services::{self, AppState};
 #[utoipa::path(
     tag = "interests",
     params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IdempotencyKeyHeader),
-    request_body = CreateInterestRequest,
+    request_body(content = CreateInterestRequest, example = json!({
+        "engagementModel": "g2g",
+        "message": "The Republic of Azerbaijan is interested in the M-6 on a G2G basis.",
+        "indicativeAmount": {"amount": "500000000.00", "currency": "USD"},
+        "contactPersonId": "per_01jd8x3v5ffd2b6jq4w5k9h8zs"
+    })),
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new interest, at stage `expressed`", body = InterestResponse,
         headers(("Location" = String, description = "The interest's URL"), ("ETag" = String, description = "Version tag"))))
@@ -138,7 +143,8 @@ pub async fn get_interest(
     tag = "interests",
     params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), crate::api::headers::IfMatchHeader),
     request_body(content = InterestUpdate, content_type = "application/merge-patch+json",
-        description = "A JSON Merge Patch (RFC 7396): absent = unchanged, null = cleared. The stage changes only through transitions."),
+        description = "A JSON Merge Patch (RFC 7396): absent = unchanged, null = cleared. The stage changes only through transitions.",
+        example = json!({"assigneeId": "per_01jd8x3v5ffd2b6jq4w5k9h8zr", "probability": 40, "indicativeAmount": {"amount": "650000000.00", "currency": "USD"}})),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The updated interest", body = InterestResponse, headers(("ETag" = String, description = "Version tag"))))
 )]
@@ -168,7 +174,7 @@ pub async fn update_interest(
 #[utoipa::path(
     tag = "interests",
     params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), crate::api::headers::IdempotencyKeyHeader, crate::api::headers::IfMatchHeader),
-    request_body = TransitionRequest,
+    request_body(content = TransitionRequest, example = json!({"to": "mouSigned", "reason": "MoU signed in Baku"})),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The interest at its new stage", body = InterestResponse, headers(("ETag" = String, description = "Version tag"))))
 )]

@@ -20,7 +20,20 @@ use crate::services::{self, AppState};
 #[utoipa::path(
     tag = "opportunities",
     params(crate::api::headers::IdempotencyKeyHeader),
-    request_body = OpportunityInput,
+    request_body(content = OpportunityInput, example = json!({
+        "title": "M-6 Hyderabad–Sukkur Motorway",
+        "description": "A 306 km, six-lane access-controlled motorway between Hyderabad and Sukkur.",
+        "sectors": ["transport.road"],
+        "projectStatus": "preparation",
+        "engagementModels": ["g2g", "ppp"],
+        "hostCountry": "PK",
+        "locations": [{"description": "Hyderabad to Sukkur", "region": "Sindh", "coordinates": [[68.37, 25.39], [68.86, 27.70]]}],
+        "investmentSought": {"amount": "1225000000.00", "currency": "USD"},
+        "eoiDeadline": "2027-06-30",
+        "publicAuthorityId": "pty_01jd8x3v5ffd2b6jq4w5k9h8zt",
+        "focalPersonId": "per_01jd8x3v5ffd2b6jq4w5k9h8zr",
+        "partnerCountries": ["AZ", "TR"]
+    })),
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new draft opportunity", body = OpportunityResponse,
         headers(("Location" = String, description = "The new opportunity's URL"), ("ETag" = String, description = "Version tag"))))
@@ -99,7 +112,8 @@ pub async fn get_opportunity(
     tag = "opportunities",
     params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IfMatchHeader),
     request_body(content = OpportunityUpdate, content_type = "application/merge-patch+json",
-        description = "A JSON Merge Patch (RFC 7396): absent = unchanged, null = cleared. Publishing needs a description of 50+ characters, a location, investmentSought, focalPersonId and publicAuthorityId; a 422 lists what is missing."),
+        description = "A JSON Merge Patch (RFC 7396): absent = unchanged, null = cleared. Publishing needs a description of 50+ characters, a location, investmentSought, focalPersonId and publicAuthorityId; a 422 lists what is missing.",
+        example = json!({"listingStatus": "published", "eoiDeadline": "2027-09-30", "purpose": null})),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The updated opportunity", body = OpportunityResponse, headers(("ETag" = String, description = "Version tag"))))
 )]

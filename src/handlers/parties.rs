@@ -18,7 +18,13 @@ use crate::services::{self, AppState};
 #[utoipa::path(
     tag = "parties",
     params(crate::api::headers::IdempotencyKeyHeader),
-    request_body = PartyInput,
+    request_body(content = PartyInput, example = json!({
+        "name": "Government of Azerbaijan",
+        "kind": "government",
+        "country": "AZ",
+        "website": "https://economy.gov.az",
+        "contactPoint": {"name": "Investment department", "email": "invest@economy.gov.az"}
+    })),
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new party", body = PartyResponse,
         headers(("Location" = String, description = "The new party's URL"), ("ETag" = String, description = "Version tag"))))
@@ -91,7 +97,8 @@ pub async fn get_party(
     tag = "parties",
     params(("id" = crate::domain::ids::PartyId, Path, description = "Party id"), crate::api::headers::IfMatchHeader),
     request_body(content = PartyInput, content_type = "application/merge-patch+json",
-        description = "A JSON Merge Patch (RFC 7396) of the party's writable fields: absent = unchanged, null = cleared."),
+        description = "A JSON Merge Patch (RFC 7396) of the party's writable fields: absent = unchanged, null = cleared.",
+        example = json!({"website": "https://www.economy.gov.az", "focalPersonId": "per_01jd8x3v5ffd2b6jq4w5k9h8zr"})),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The updated party", body = PartyResponse, headers(("ETag" = String, description = "Version tag"))))
 )]

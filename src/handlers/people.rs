@@ -16,7 +16,13 @@ use crate::services::{self, AppState};
 #[utoipa::path(
     tag = "people",
     params(crate::api::headers::IdempotencyKeyHeader),
-    request_body = PersonInput,
+    request_body(content = PersonInput, example = json!({
+        "partyId": "pty_01jd8x3v5ffd2b6jq4w5k9h8zt",
+        "name": "Focal Person, Board of Investment",
+        "jobTitle": "Director, Government-to-Government Projects",
+        "email": "g2g@invest.gov.pk",
+        "telephone": "+92 51 9201234"
+    })),
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The new person", body = PersonResponse,
         headers(("Location" = String, description = "The new person's URL"), ("ETag" = String, description = "Version tag"))))
@@ -87,7 +93,8 @@ pub async fn get_person(
     tag = "people",
     params(("id" = crate::domain::ids::PersonId, Path, description = "Person id"), crate::api::headers::IfMatchHeader),
     request_body(content = PersonInput, content_type = "application/merge-patch+json",
-        description = "A JSON Merge Patch (RFC 7396) of the person's writable fields: absent = unchanged, null = cleared."),
+        description = "A JSON Merge Patch (RFC 7396) of the person's writable fields: absent = unchanged, null = cleared.",
+        example = json!({"jobTitle": "Director General", "telephone": null})),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The updated person", body = PersonResponse, headers(("ETag" = String, description = "Version tag"))))
 )]

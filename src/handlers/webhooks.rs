@@ -22,7 +22,10 @@ use crate::services::{self, AppState};
 #[utoipa::path(
     tag = "webhooks",
     params(crate::api::headers::IdempotencyKeyHeader),
-    request_body = WebhookInput,
+    request_body(content = WebhookInput, example = json!({
+        "url": "https://investments.example.az/hooks/investdesk",
+        "eventTypes": ["opportunity.published", "interest.stageChanged"]
+    })),
     security(("bearerAuth" = [])),
     responses((status = 201, description = "The subscription, with its signing secret shown this once", body = WebhookResponse,
         headers(("Location" = String, description = "The subscription's URL"))))
@@ -89,7 +92,8 @@ pub async fn get_webhook(
 #[utoipa::path(
     tag = "webhooks",
     params(("id" = crate::domain::ids::WebhookId, Path, description = "Webhook id"), crate::api::headers::IfMatchHeader),
-    request_body(content = WebhookInput, content_type = "application/merge-patch+json", description = "A JSON Merge Patch (RFC 7396)."),
+    request_body(content = WebhookInput, content_type = "application/merge-patch+json", description = "A JSON Merge Patch (RFC 7396).",
+        example = json!({"active": false})),
     security(("bearerAuth" = [])),
     responses((status = 200, description = "The updated subscription", body = WebhookResponse))
 )]

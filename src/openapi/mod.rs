@@ -338,10 +338,36 @@ fn relax(
                 RefOr::T(inner) => RefOr::T(relax(inner, schemas)),
             };
             all.items = all.items.into_iter().map(relax_item).collect();
-            Schema::AllOf(all)
+            merged(&all, schemas).unwrap_or(Schema::AllOf(all))
         }
         other => other,
     }
+}
+
+/// One object with the properties of every part of `all`, when each part is an object: a part
+/// that refuses unknown properties (`additionalProperties: false`) would otherwise refuse the
+/// other parts' properties, so no body could satisfy the composition.
+fn merged(
+    all: &utoipa::openapi::schema::AllOf,
+    schemas: &Schemas,
+) -> Option<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::Schema;
+    let mut parts = all.items.iter().map(|item| match item {
+        RefOr::Ref(r) => match schemas.get(&schema_name(r)) {
+            Some(RefOr::T(Schema::Object(object))) => Some(object.clone()),
+            _ => None,
+        },
+        RefOr::T(Schema::Object(object)) => Some(object.clone()),
+        RefOr::T(_) => None,
+    });
+    let mut object = parts.next()??;
+    for part in parts {
+        let part = part?;
+        object.properties.extend(part.properties);
+        object.required.extend(part.required);
+    }
+    object.description = all.description.clone().or(object.description);
+    Some(Schema::Object(object))
 }
 
 /// Gives every merge-patch request body a schema whose properties are all optional (a patch
@@ -367,8 +393,16 @@ fn optional_patch_bodies(document: &mut Document) {
             }
         }
     }
-    // A body schema that only described patches is no longer referenced: drop it.
-    for name in replaced {
+    // A body schema that only described patches, or a patch only merged into another, is no
+    // longer referenced: drop it.
+    let merged_patches = document
+        .components
+        .iter()
+        .flat_map(|c| c.schemas.keys())
+        .filter(|name| name.ends_with("Patch"))
+        .cloned()
+        .collect::<Vec<_>>();
+    for name in replaced.into_iter().chain(merged_patches) {
         let reference = format!("\"#/components/schemas/{name}\"");
         let used = serde_json::to_string(&*document).is_ok_and(|text| text.contains(&reference));
         if !used && let Some(components) = document.components.as_mut() {

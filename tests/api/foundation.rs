@@ -296,7 +296,8 @@ async fn the_served_openapi_document_is_the_committed_one() {
 }
 
 #[actix_web::test]
-async fn every_operation_has_a_tag_an_operation_id_and_described_responses() {
+async fn every_operation_has_a_tag_an_operation_id_a_description_examples_and_described_responses()
+{
     let document: Value = serde_json::from_str(&investdesk::openapi::document_json()).unwrap();
     for (path, item) in document["paths"].as_object().unwrap() {
         for (method, operation) in item.as_object().unwrap() {
@@ -311,7 +312,30 @@ async fn every_operation_has_a_tag_an_operation_id_and_described_responses() {
                     "{method} {path} {code} has no description"
                 );
             }
+            // What it does, who may call it, its errors: more than the one-line summary.
+            let description = operation["description"].as_str().unwrap_or_default();
+            assert!(description.len() > 40, "{method} {path} has no description");
+            for (media, content) in operation["requestBody"]["content"]
+                .as_object()
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    content["example"].is_object(),
+                    "{method} {path} {media} has no example"
+                );
+            }
         }
+    }
+    assert_eq!(
+        document["info"]["contact"]["name"],
+        "InvestDesk API support"
+    );
+    for tag in document["tags"].as_array().unwrap() {
+        assert!(
+            tag["description"].as_str().is_some_and(|d| !d.is_empty()),
+            "{tag}"
+        );
     }
 }
 
