@@ -11,6 +11,7 @@ macro_rules! report {
     }};
 }
 
+mod backups;
 mod security;
 mod support;
 
