@@ -360,52 +360,128 @@ fn header(description: &str, schema: Value) -> Value {
     json!({ "description": description, "schema": schema })
 }
 
-/// The headers every answer may carry, by rule.
-fn common_headers(rate_limited: bool) -> Vec<(&'static str, Value)> {
-    let mut headers = vec![
+/// The headers answers carry by rule, declared once in `components/headers`: (component name,
+/// header name, whether only rate-limited routes send it, declaration).
+fn shared_headers() -> Vec<(&'static str, &'static str, bool, Value)> {
+    let fixed = |value: &str, description: &str| {
+        header(description, json!({ "type": "string", "enum": [value] }))
+    };
+    vec![
         (
+            "RequestId",
             "X-Request-Id",
+            false,
             header(
                 "The request's id: the client's `X-Request-Id`, or one the server made. Also in a problem's `requestId` and every log line of the request.",
                 json!({ "type": "string", "minLength": 1, "maxLength": MAX_REQUEST_ID, "pattern": REQUEST_ID_PATTERN }),
             ),
         ),
         (
+            "CacheControl",
             "Cache-Control",
+            false,
             header(
                 "`no-store` on every answer to a request with a key (what a key may see is not for shared caches); `public, max-age=3600` on codelists.",
                 json!({ "type": "string", "maxLength": 64 }),
             ),
         ),
         (
+            "AccessControlAllowOrigin",
             "Access-Control-Allow-Origin",
+            false,
             header(
                 "The request's `Origin`, when it is one of `INVESTDESK_CORS_ORIGINS` (absent otherwise: the browser then withholds the answer).",
                 json!({ "type": "string", "format": "uri", "maxLength": 2048 }),
             ),
         ),
-    ];
-    if rate_limited {
-        headers.push((
+        (
+            "XContentTypeOptions",
+            "X-Content-Type-Options",
+            false,
+            fixed("nosniff", "Browsers must not guess another content type."),
+        ),
+        (
+            "XFrameOptions",
+            "X-Frame-Options",
+            false,
+            fixed("DENY", "No page may frame an answer."),
+        ),
+        (
+            "ReferrerPolicy",
+            "Referrer-Policy",
+            false,
+            fixed(
+                "no-referrer",
+                "Links followed from an answer send no referrer.",
+            ),
+        ),
+        (
+            "RateLimitPolicy",
             "RateLimit-Policy",
+            true,
             header(
                 "The budgets this request spent from (IETF httpapi RateLimit draft): `\"address\";q=<requests>;w=<seconds>` for the client's address and, for a request with a key, `\"key\";q=…;w=…` for the key.",
                 json!({ "type": "string", "maxLength": 256, "pattern": "^\"[a-z]+\";q=[0-9]+;w=[0-9]+(, \"[a-z]+\";q=[0-9]+;w=[0-9]+)*$", "example": "\"address\";q=200;w=2, \"key\";q=100;w=2" }),
             ),
-        ));
-        headers.push((
+        ),
+        (
             "RateLimit",
+            "RateLimit",
+            true,
             header(
                 "Where the request left each budget: `r` requests remain now, and the budget is whole again in `t` seconds. `r=0` means the next request waits (a 429 says how long in `Retry-After`).",
                 json!({ "type": "string", "maxLength": 256, "pattern": "^\"[a-z]+\";r=[0-9]+;t=[0-9]+(, \"[a-z]+\";r=[0-9]+;t=[0-9]+)*$", "example": "\"address\";r=199;t=1, \"key\";r=99;t=1" }),
             ),
-        ));
-    }
-    headers
+        ),
+        (
+            "IdempotentReplayed",
+            "Idempotent-Replayed",
+            false,
+            header(
+                "`true` when this is the kept answer to an earlier request with the same `Idempotency-Key` (without any secret the first answer showed).",
+                json!({ "type": "string", "enum": ["true"] }),
+            ),
+        ),
+        (
+            "WwwAuthenticate",
+            "WWW-Authenticate",
+            false,
+            fixed(
+                "Bearer realm=\"investdesk\"",
+                "How to authenticate: a bearer API key.",
+            ),
+        ),
+    ]
+}
+
+/// A reference to the shared declaration of `name`.
+fn shared(name: &str) -> Value {
+    let component = shared_headers()
+        .into_iter()
+        .find(|(_, header, _, _)| *header == name)
+        .map(|(component, ..)| component)
+        .unwrap_or_default();
+    json!({ "$ref": format!("#/components/headers/{component}") })
+}
+
+/// The headers every answer carries, by rule: all but the rate-limit ones where no budget is
+/// spent, and never those only some answers carry (`Idempotent-Replayed`, `WWW-Authenticate`).
+fn common_headers(rate_limited: bool) -> Vec<(&'static str, Value)> {
+    shared_headers()
+        .into_iter()
+        .filter(|(_, name, only_limited, _)| {
+            !matches!(*name, "Idempotent-Replayed" | "WWW-Authenticate")
+                && (rate_limited || !only_limited)
+        })
+        .map(|(_, name, ..)| (name, shared(name)))
+        .collect()
 }
 
 /// Bounds and shapes of the headers handlers declare themselves.
 fn shape_declared(name: &str, declared: &mut Value) {
+    if declared.get("$ref").is_some() {
+        return;
+    }
     let schema = match name {
         "ETag" => {
             json!({ "type": "string", "maxLength": etag(i32::MAX).len(), "pattern": "^\"v[0-9]+\"$", "example": etag(3) })
@@ -413,9 +489,6 @@ fn shape_declared(name: &str, declared: &mut Value) {
         "Location" => json!({ "type": "string", "format": "uri-reference", "maxLength": 256 }),
         "Link" => {
             json!({ "type": "string", "maxLength": MAX_URL, "example": "</v1/opportunities?cursor=eyJrIjoi…>; rel=\"next\"" })
-        }
-        "X-Request-Id" => {
-            json!({ "type": "string", "minLength": 1, "maxLength": MAX_REQUEST_ID, "pattern": REQUEST_ID_PATTERN })
         }
         "Cache-Control" => json!({ "type": "string", "maxLength": 64, "example": "no-store" }),
         "Retry-After" => {
@@ -449,17 +522,20 @@ fn response_headers(document: &mut Value) {
             let headers = &mut response["headers"];
             declare(headers, common_headers(rate_limited));
             if idempotent && status.starts_with('2') {
-                headers["Idempotent-Replayed"] = header(
-                    "`true` when this is the kept answer to an earlier request with the same `Idempotency-Key` (without any secret the first answer showed).",
-                    json!({ "type": "string", "enum": ["true"] }),
-                );
+                headers["Idempotent-Replayed"] = shared("Idempotent-Replayed");
             }
             shape(headers);
         }
     }
+    for (component, _, _, declared) in shared_headers() {
+        document["components"]["headers"][component] = declared;
+    }
     let Some(responses) = document["components"]["responses"].as_object_mut() else {
         return;
     };
+    if let Some(unauthorized) = responses.get_mut("Unauthorized") {
+        unauthorized["headers"]["WWW-Authenticate"] = shared("WWW-Authenticate");
+    }
     for response in responses.values_mut() {
         // Problems answer every route; the rate-limit headers come with those under `/v1/`.
         let headers = &mut response["headers"];
@@ -468,10 +544,11 @@ fn response_headers(document: &mut Value) {
     }
 }
 
-/// Adds each header not declared yet.
+/// Adds each header not declared yet (a handler's own declaration says more), and the shared
+/// `X-Request-Id` in place of any other.
 fn declare(headers: &mut Value, common: Vec<(&'static str, Value)>) {
     for (name, declared) in common {
-        if headers.get(name).is_none() {
+        if headers.get(name).is_none() || name == "X-Request-Id" {
             headers[name] = declared;
         }
     }

@@ -183,3 +183,163 @@ async fn every_event_timeline_entry_and_webhook_body_matches_the_schema_of_its_t
         hits.len()
     );
 }
+
+/// The headers the document declares for an answer of `status` to `method path`, lower-cased
+/// (a `$ref`'d response resolved).
+fn declared_headers(document: &Value, path: &str, method: &str, status: u16) -> Vec<String> {
+    let operation = &document["paths"][path][method];
+    let mut response = operation["responses"][status.to_string()].clone();
+    if let Some(target) = response["$ref"].as_str() {
+        let name = target.rsplit('/').next().unwrap();
+        response = document["components"]["responses"][name].clone();
+    }
+    assert!(
+        response.is_object(),
+        "{method} {path} does not declare {status}"
+    );
+    response["headers"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .map(|(name, _)| name.to_ascii_lowercase())
+        .collect()
+}
+
+/// Every header an answer carries is declared for that operation and status (framing and CORS
+/// negotiation aside), over answers of every kind: lists, single resources, creation and its
+/// replay, a stale precondition, a missing key, a missing resource, a refused query.
+#[actix_web::test]
+async fn every_header_an_answer_carries_is_declared_for_its_operation_and_status() {
+    let app = crate::helpers::spawn_app_with(|s| {
+        s.cors_origins = vec!["https://portal.example.org".into()];
+        s.limits = investdesk::config::LimitSettings::default();
+    })
+    .await;
+    let document = investdesk::openapi::document();
+    let party = app
+        .create_party("Government of Azerbaijan", "government", "AZ")
+        .await;
+    // Two parties, so a page of one has a next page (`Link`).
+    app.create_party(
+        "Islamic Development Bank",
+        "developmentFinanceInstitution",
+        "SA",
+    )
+    .await;
+    let framing = [
+        "content-type",
+        "content-length",
+        "date",
+        "vary",
+        "connection",
+        "transfer-encoding",
+        "access-control-expose-headers",
+        "access-control-allow-credentials",
+    ];
+    let officer = match app.officer() {
+        As::Key(key) => key.to_owned(),
+        _ => unreachable!(),
+    };
+    let body = json!({"name": "Türkiye Wealth Fund", "kind": "fund", "country": "TR"});
+    let cases: Vec<(&str, &str, reqwest::RequestBuilder)> = vec![
+        (
+            "/v1/parties",
+            "get",
+            app.client
+                .get(app.url("/v1/parties?limit=1"))
+                .bearer_auth(&officer),
+        ),
+        (
+            "/v1/parties/{id}",
+            "get",
+            app.client
+                .get(app.url(&format!("/v1/parties/{party}")))
+                .bearer_auth(&officer),
+        ),
+        (
+            "/v1/parties",
+            "post",
+            app.client
+                .post(app.url("/v1/parties"))
+                .bearer_auth(&officer)
+                .header("idempotency-key", "contract-1")
+                .json(&body),
+        ),
+        (
+            "/v1/parties",
+            "post",
+            app.client
+                .post(app.url("/v1/parties"))
+                .bearer_auth(&officer)
+                .header("idempotency-key", "contract-1")
+                .json(&body),
+        ),
+        (
+            "/v1/parties/{id}",
+            "patch",
+            app.client
+                .patch(app.url(&format!("/v1/parties/{party}")))
+                .bearer_auth(&officer)
+                .header("if-match", "\"v99\"")
+                .json(&json!({"website": "https://economy.gov.az"})),
+        ),
+        ("/v1/parties", "get", app.client.get(app.url("/v1/parties"))),
+        (
+            "/v1/opportunities/{id}",
+            "get",
+            app.client
+                .get(app.url("/v1/opportunities/opp_01jd8x3v5ffd2b6jq4w5k9h8zq")),
+        ),
+        (
+            "/v1/opportunities",
+            "get",
+            app.client.get(app.url("/v1/opportunities?limit=0")),
+        ),
+        (
+            "/v1/codelists",
+            "get",
+            app.client.get(app.url("/v1/codelists")),
+        ),
+        ("/healthz", "get", app.client.get(app.url("/healthz"))),
+    ];
+    let mut seen = Vec::new();
+    for (path, method, request) in cases {
+        let response = request
+            .header("origin", "https://portal.example.org")
+            .send()
+            .await
+            .unwrap();
+        let status = response.status().as_u16();
+        let declared = declared_headers(&document, path, method, status);
+        for name in response.headers().keys().map(|n| n.as_str()) {
+            if framing.contains(&name) {
+                continue;
+            }
+            assert!(
+                declared.iter().any(|d| d == name),
+                "{method} {path} {status} sends {name}, not declared: {declared:?}"
+            );
+            seen.push(name.to_owned());
+        }
+    }
+    seen.sort();
+    seen.dedup();
+    for expected in [
+        "etag",
+        "idempotent-replayed",
+        "ratelimit",
+        "ratelimit-policy",
+        "www-authenticate",
+        "x-request-id",
+        "link",
+    ] {
+        assert!(
+            seen.iter().any(|s| s == expected),
+            "{expected} never seen: {seen:?}"
+        );
+    }
+    report!(
+        "contract: {} distinct headers sent, each declared for its operation and status",
+        seen.len()
+    );
+}
