@@ -296,15 +296,14 @@ pub fn extension_schema() -> Value {
     let engagement = codes(EngagementModel::ALL.iter().map(|m| m.as_str()).collect());
     let listing = codes(ListingStatus::ALL.iter().map(|s| s.as_str()).collect());
     let ppp = codes(PppModel::ALL.iter().map(|m| m.as_str()).collect());
-    let country =
-        json!({"type": "string", "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"});
+    let country = json!({"type": "string", "maxLength": 2, "pattern": "^[A-Z]{2}$", "description": "ISO 3166-1 alpha-2"});
     let money = json!({
         "type": "object",
         "required": ["amount", "currency"],
         "additionalProperties": false,
         "properties": {
             "amount": {"type": "number", "minimum": 0, "description": "Exactly the stored decimal digits"},
-            "currency": {"type": "string", "pattern": "^[A-Z]{3}$", "description": "ISO 4217"},
+            "currency": {"type": "string", "maxLength": 3, "pattern": "^[A-Z]{3}$", "description": "ISO 4217"},
         },
     });
     json!({
@@ -318,21 +317,21 @@ pub fn extension_schema() -> Value {
         "properties": {
             "hostCountry": country,
             "listingStatus": listing,
-            "engagementModels": {"type": "array", "minItems": 1, "uniqueItems": true, "items": engagement},
-            "partnerCountries": {"type": "array", "minItems": 1, "uniqueItems": true, "items": country},
+            "engagementModels": {"type": "array", "minItems": 1, "maxItems": EngagementModel::ALL.len(), "uniqueItems": true, "items": engagement},
+            "partnerCountries": {"type": "array", "minItems": 1, "maxItems": 50, "uniqueItems": true, "items": country},
             "pppModel": ppp,
             "eoiDeadline": {"type": "string", "format": "date"},
             "investmentSought": money,
-            "focalPersonId": {"type": "string", "pattern": "^per_[0-9a-z]{26}$"},
+            "focalPersonId": {"type": "string", "maxLength": 30, "pattern": "^per_[0-9a-z]{26}$"},
             "initiative": {
                 "type": "object",
                 "required": ["id", "name"],
                 "additionalProperties": false,
                 "properties": {
-                    "id": {"type": "string", "pattern": "^ini_[0-9a-z]{26}$"},
-                    "name": {"type": "string", "minLength": 1},
-                    "description": {"type": "string", "minLength": 1},
-                    "countries": {"type": "array", "minItems": 1, "items": country},
+                    "id": {"type": "string", "maxLength": 30, "pattern": "^ini_[0-9a-z]{26}$"},
+                    "name": {"type": "string", "minLength": 1, "maxLength": 200},
+                    "description": {"type": "string", "minLength": 1, "maxLength": 5000},
+                    "countries": {"type": "array", "minItems": 1, "maxItems": 50, "items": country},
                 },
             },
         },

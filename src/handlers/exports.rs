@@ -23,7 +23,7 @@ use crate::services::{self, AppState};
     params(OpportunityListQuery),
     security((), ("bearerAuth" = [])),
     responses(
-        (status = 200, description = "An OC4IDS project package", body = Object, content_type = "application/json",
+        (status = 200, description = "An OC4IDS project package", body = crate::api::exchange::Oc4idsPackage, content_type = "application/json",
             headers(("Link" = String, description = "`<url>; rel=\"next\"` when another page follows"))),
         (status = 409, description = "No opportunity matches (a package needs at least one project)", body = crate::error::Problem, content_type = "application/problem+json"),
     )

@@ -160,6 +160,21 @@ async fn every_event_timeline_entry_and_webhook_body_matches_the_schema_of_its_t
         }
     }
 
+    // The OC4IDS export (the motorway, closed by now) is the package the document describes.
+    let package: Value = app
+        .get("/v1/exports/oc4ids?listingStatus=closed", As::Anonymous)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let package_schema = validator(
+        &document,
+        json!({"$ref": "#/components/schemas/Oc4idsPackage"}),
+    );
+    let found = errors(&package_schema, &package);
+    assert!(found.is_empty(), "{package}: {found:?}");
+    assert!(!errors(&package_schema, &json!({"projects": []})).is_empty());
+
     // The schemas have teeth: a payload missing a field, or of another type's shape, is caught.
     let mut wrong = events
         .iter()
