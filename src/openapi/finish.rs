@@ -505,10 +505,15 @@ fn shape_declared(name: &str, declared: &mut Value) {
 fn response_headers(document: &mut Value) {
     for (path, _, operation) in operations(document) {
         let rate_limited = path.starts_with("/v1/");
-        let idempotent = operation
-            .get("parameters")
-            .and_then(Value::as_array)
-            .is_some_and(|ps| ps.iter().any(|p| p["name"] == "Idempotency-Key"));
+        let reads = |name: &str| {
+            operation
+                .get("parameters")
+                .and_then(Value::as_array)
+                .is_some_and(|ps| ps.iter().any(|p| p["name"] == name))
+        };
+        let idempotent = reads("Idempotency-Key");
+        // Every cursor-paged list names its next page in `Link` (`handlers::page`).
+        let paged = reads("cursor");
         let Some(responses) = operation
             .get_mut("responses")
             .and_then(Value::as_object_mut)
@@ -523,6 +528,12 @@ fn response_headers(document: &mut Value) {
             declare(headers, common_headers(rate_limited));
             if idempotent && status.starts_with('2') {
                 headers["Idempotent-Replayed"] = shared("Idempotent-Replayed");
+            }
+            if paged && status == "200" && headers.get("Link").is_none() {
+                headers["Link"] = header(
+                    "`<url>; rel=\"next\"`: the next page, when there is one.",
+                    json!({}),
+                );
             }
             shape(headers);
         }

@@ -255,8 +255,20 @@ async fn every_header_an_answer_carries_is_declared_for_its_operation_and_status
         As::Key(key) => key.to_owned(),
         _ => unreachable!(),
     };
+    let admin = match app.admin() {
+        As::Key(key) => key.to_owned(),
+        _ => unreachable!(),
+    };
     let body = json!({"name": "Türkiye Wealth Fund", "kind": "fund", "country": "TR"});
     let cases: Vec<(&str, &str, reqwest::RequestBuilder)> = vec![
+        // The admin's and the officer's keys: a page of one has a next page.
+        (
+            "/v1/api-keys",
+            "get",
+            app.client
+                .get(app.url("/v1/api-keys?limit=1"))
+                .bearer_auth(&admin),
+        ),
         (
             "/v1/parties",
             "get",
