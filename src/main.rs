@@ -153,10 +153,16 @@ fn connect_existing(settings: &DatabaseSettings) -> Result<DbConnection, String>
     let hint = format!(
         "{url} holds no InvestDesk database; start the service or run `investdesk migrate` with this --database-url first (or point INVESTDESK_DATABASE_URL at the right one)"
     );
-    if let DatabaseUrl::Sqlite(path) = url
-        && !std::path::Path::new(path).exists()
-    {
-        return Err(hint);
+    // A file that is not an SQLite database at all (missing, empty, something else) is refused
+    // before anything opens it: opening would write a database header into it.
+    if let DatabaseUrl::Sqlite(path) = url {
+        let mut header = [0u8; 16];
+        let is_sqlite = std::fs::File::open(path)
+            .and_then(|mut file| std::io::Read::read_exact(&mut file, &mut header))
+            .is_ok_and(|()| &header == b"SQLite format 3\0");
+        if !is_sqlite {
+            return Err(hint);
+        }
     }
     let mut conn = connection::connect_once(url, settings.sqlite_synchronous)?;
     if !database::is_initialised(&mut conn).map_err(|e| e.to_string())? {

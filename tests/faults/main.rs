@@ -12,6 +12,7 @@ macro_rules! report {
 }
 
 mod backups;
+mod cli;
 mod security;
 mod support;
 
