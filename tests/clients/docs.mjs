@@ -24,8 +24,10 @@ try {
   await page.goto(`${base}/docs/`, { waitUntil: "networkidle" });
   await page.waitForSelector(".opblock-tag", { timeout: 15000 });
 
-  const tags = [...new Set(Object.values(document.paths).flatMap((item) => Object.values(item).flatMap((op) => op.tags ?? [])))];
-  const operations = Object.values(document.paths).reduce((n, item) => n + Object.keys(item).length, 0);
+  // The API's operations and the 3.1 webhooks (each delivery is rendered as an operation too).
+  const items = [...Object.values(document.paths), ...Object.values(document.webhooks ?? {})];
+  const tags = [...new Set(items.flatMap((item) => Object.values(item).flatMap((op) => op.tags ?? [])))];
+  const operations = items.reduce((n, item) => n + Object.keys(item).length, 0);
   for (const tag of tags) {
     const section = page.locator(`.opblock-tag-section:has(.opblock-tag[data-tag="${tag}"])`);
     if ((await section.count()) !== 1) throw new Error(`tag ${tag} is not rendered`);
