@@ -57,7 +57,7 @@ pub const PIPELINE: [Stage; 10] = [
 pub enum MoveError {
     /// Not a legal move from here; lists the stages that are.
     Illegal { allowed: Vec<Stage> },
-    /// Legal only with a reason (backward moves and rejections).
+    /// Legal only with a reason (backward moves, skipping stages, rejections).
     ReasonRequired,
 }
 
@@ -195,7 +195,8 @@ impl Stage {
         }
     }
 
-    /// Checks a move to `to`; a backward move and a rejection need a reason.
+    /// Checks a move to `to`; a backward move, a forward move past more than one stage and a
+    /// rejection need a reason (a jump like `engaged → financialClose` is most often a slip).
     pub fn check_move(
         self,
         to: Stage,
@@ -206,8 +207,11 @@ impl Stage {
         if !allowed.contains(&to) {
             return Err(MoveError::Illegal { allowed });
         }
-        let backward = matches!((self.rank(), to.rank()), (Some(from), Some(to)) if to < from);
-        if (backward || to == Stage::Rejected) && !has_reason {
+        let (backward, skips) = match (self.rank(), to.rank()) {
+            (Some(from), Some(to)) => (to < from, to > from + 1),
+            _ => (false, false),
+        };
+        if (backward || skips || to == Stage::Rejected) && !has_reason {
             return Err(MoveError::ReasonRequired);
         }
         Ok(())
@@ -219,7 +223,7 @@ impl utoipa::PartialSchema for Stage {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
         use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
         let mut description = String::from(
-            "Where an expression of interest stands. Moves go forward one or more steps; a backward move needs a reason; `onHold` returns to the stage it left; nothing leaves `financialClose`, `withdrawn` or `rejected`.\n",
+            "Where an expression of interest stands. Moves go forward one step, or more with a reason; a backward move needs a reason; `onHold` returns to the stage it left; nothing leaves `financialClose`, `withdrawn` or `rejected`.\n",
         );
         for stage in Stage::ALL {
             description.push_str(&format!(
@@ -249,13 +253,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn forward_moves_of_one_or_more_steps_are_allowed() {
+    fn forward_moves_of_one_step_are_allowed_and_of_more_with_a_reason() {
         assert_eq!(
             Stage::Expressed.check_move(Stage::Screening, None, false),
             Ok(())
         );
         assert_eq!(
             Stage::Expressed.check_move(Stage::Negotiation, None, false),
+            Err(MoveError::ReasonRequired)
+        );
+        assert_eq!(
+            Stage::Engaged.check_move(Stage::FinancialClose, None, false),
+            Err(MoveError::ReasonRequired)
+        );
+        assert_eq!(
+            Stage::Expressed.check_move(Stage::Negotiation, None, true),
             Ok(())
         );
         assert_eq!(

@@ -63,7 +63,8 @@ struct DemoOpportunity {
 #[derive(Deserialize)]
 struct DemoInterest {
     opportunity: String,
-    stages: Vec<String>,
+    /// Each move: the stage, or `{"to", "reason"}` for a move that needs a reason.
+    stages: Vec<Value>,
     input: Value,
 }
 
@@ -188,7 +189,11 @@ pub async fn demo(state: &AppState) -> Result<SeedReport, AppError> {
         let reply = super::interests::create(state, &caller, None, &opportunity, input).await?;
         let id = names.made("interest", &reply)?;
         for stage in &interest.stages {
-            let request = names.input(&serde_json::json!({"to": stage}))?;
+            let to = match stage {
+                Value::String(_) => serde_json::json!({ "to": stage }),
+                other => other.clone(),
+            };
+            let request = names.input(&to)?;
             super::interests::transition(state, &caller, None, &id, Expected::Any, request).await?;
         }
     }

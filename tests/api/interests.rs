@@ -81,6 +81,8 @@ async fn azerbaijan_takes_the_m6_from_expressed_interest_to_a_signed_mou() {
         "screening",
         "engaged",
         "dueDiligence",
+        "shortlisted",
+        "proposalSubmitted",
         "negotiation",
         "mouSigned",
     ] {
@@ -123,7 +125,9 @@ async fn azerbaijan_takes_the_m6_from_expressed_interest_to_a_signed_mou() {
         ("interest.stageChanged", "expressed", "screening"),
         ("interest.stageChanged", "screening", "engaged"),
         ("interest.stageChanged", "engaged", "dueDiligence"),
-        ("interest.stageChanged", "dueDiligence", "negotiation"),
+        ("interest.stageChanged", "dueDiligence", "shortlisted"),
+        ("interest.stageChanged", "shortlisted", "proposalSubmitted"),
+        ("interest.stageChanged", "proposalSubmitted", "negotiation"),
         ("interest.stageChanged", "negotiation", "mouSigned"),
     ]
     .iter()
@@ -354,7 +358,7 @@ async fn every_move_between_every_pair_of_stages_is_accepted_or_refused_as_the_r
             // Reach `from`: on hold from due diligence; anything else in one move.
             if from == "onHold" {
                 assert_eq!(
-                    transition(&app, &id, app.officer(), "dueDiligence", None)
+                    transition(&app, &id, app.officer(), "dueDiligence", Some("set up"))
                         .await
                         .status(),
                     200
@@ -393,10 +397,23 @@ async fn backward_moves_and_rejections_need_a_reason_and_illegal_moves_name_the_
         .as_str()
         .unwrap()
         .to_owned();
+    // Skipping stages needs a reason too: such a jump is most often a slip.
+    let body = problem(
+        transition(&app, &id, app.officer(), "negotiation", None).await,
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&body), ["/reason"]);
     assert_eq!(
-        transition(&app, &id, app.officer(), "negotiation", None)
-            .await
-            .status(),
+        transition(
+            &app,
+            &id,
+            app.officer(),
+            "negotiation",
+            Some("G2G track, no tender")
+        )
+        .await
+        .status(),
         200
     );
     let body = problem(
@@ -451,10 +468,26 @@ async fn backward_moves_and_rejections_need_a_reason_and_illegal_moves_name_the_
             .status(),
         200
     );
+    let body = problem(
+        transition(&app, &id, app.officer(), "financialClose", None).await,
+        422,
+    )
+    .await;
     assert_eq!(
-        transition(&app, &id, app.officer(), "financialClose", None)
-            .await
-            .status(),
+        pointers(&body),
+        ["/reason"],
+        "engaged → financialClose in one call needs a reason"
+    );
+    assert_eq!(
+        transition(
+            &app,
+            &id,
+            app.officer(),
+            "financialClose",
+            Some("Closed in Baku")
+        )
+        .await
+        .status(),
         200
     );
     let body = problem(
@@ -618,7 +651,7 @@ async fn concurrent_transitions_of_one_interest_let_exactly_one_win() {
             .post(&path)
             .bearer_auth(&app.officer)
             .header("if-match", "\"v1\"")
-            .json(&json!({"to": to}))
+            .json(&json!({"to": to, "reason": "two officers at once"}))
             .send()
     };
     let responses =
@@ -783,7 +816,14 @@ async fn interest_lists_filter_and_page() {
         ids.push(created["id"].as_str().unwrap().to_owned());
     }
     transition(&app, &ids[0], app.officer(), "screening", None).await;
-    transition(&app, &ids[1], app.officer(), "engaged", None).await;
+    transition(
+        &app,
+        &ids[1],
+        app.officer(),
+        "engaged",
+        Some("met in Baku already"),
+    )
+    .await;
     let count = |list: &Value| list["items"].as_array().unwrap().len();
     let screening: Value = app
         .get("/v1/interests?stage=screening&stage=engaged", app.officer())
@@ -865,7 +905,14 @@ async fn pipeline_and_catalogue_figures_match_hand_counts() {
         ids.push(created["id"].as_str().unwrap().to_owned());
     }
     transition(&app, &ids[0], app.officer(), "screening", None).await;
-    transition(&app, &ids[0], app.officer(), "negotiation", None).await;
+    transition(
+        &app,
+        &ids[0],
+        app.officer(),
+        "negotiation",
+        Some("G2G track"),
+    )
+    .await;
     transition(&app, &ids[1], app.officer(), "screening", None).await;
     transition(&app, &ids[1], app.officer(), "withdrawn", None).await;
 
