@@ -294,7 +294,8 @@ macro_rules! code_enum {
 }
 
 code_enum!(
-    /// Where an opportunity is in its listing lifecycle: `draft` → `published` → `closed` | `archived`.
+    /// Where an opportunity is in its listing lifecycle: `draft` → `published` → `closed` | `archived`;
+    /// an admin may restore an archived one as a draft.
     ListingStatus, "listingStatus", {
         /// Being prepared; visible to officers only.
         Draft = "draft": "Draft",
@@ -321,6 +322,12 @@ impl ListingStatus {
             ListingStatus::Closed => &[ListingStatus::Published, ListingStatus::Archived],
             ListingStatus::Archived => &[],
         }
+    }
+
+    /// Where an admin may bring an archived listing back to: a draft, which officers can
+    /// correct and publish again (publishing checks it is complete, as for any draft).
+    pub fn restored(self) -> Option<ListingStatus> {
+        (self == ListingStatus::Archived).then_some(ListingStatus::Draft)
     }
 }
 

@@ -17,6 +17,10 @@ pub const EVENT_TYPES: &[(&str, &str)] = &[
         "An opportunity stopped taking expressions of interest",
     ),
     ("opportunity.archived", "An opportunity was archived"),
+    (
+        "opportunity.restored",
+        "An admin brought an archived opportunity back as a draft",
+    ),
     ("opportunity.deleted", "A draft opportunity was deleted"),
     ("party.created", "A party was created"),
     ("party.updated", "A party changed"),

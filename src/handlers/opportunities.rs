@@ -106,8 +106,9 @@ pub async fn get_opportunity(
 /// Update an opportunity.
 ///
 /// A JSON Merge Patch: fields left out are kept, `null` clears an optional field. `listingStatus`
-/// publishes (the listing must then be complete: 422 says what is missing), closes or archives it.
-/// Officers only; `If-Match` makes it conditional (412 when stale).
+/// publishes (the listing must then be complete: 422 says what is missing), closes or archives it;
+/// an admin restores an archived listing as a draft (`listingStatus: draft`, 403 for officers).
+/// Officers only otherwise; `If-Match` makes it conditional (412 when stale).
 #[utoipa::path(
     tag = "opportunities",
     params(("id" = crate::domain::ids::OpportunityId, Path, description = "Opportunity id"), crate::api::headers::IfMatchHeader),

@@ -75,11 +75,20 @@ fn relist(
     current: &Opportunity,
     data: OpportunityData,
     requested: Option<ListingStatus>,
+    caller: &Caller,
 ) -> Result<Listing, AppError> {
     let from = current.data.status;
     let status = requested.unwrap_or(from);
-    if status != from && !from.next().contains(&status) {
-        let allowed: Vec<&str> = from.next().iter().map(|s| s.as_str()).collect();
+    let restoring = status != from && from.restored() == Some(status);
+    if restoring {
+        caller.require_admin()?;
+    } else if status != from && !from.next().contains(&status) {
+        let allowed: Vec<&str> = from
+            .next()
+            .iter()
+            .chain(from.restored().iter())
+            .map(|s| s.as_str())
+            .collect();
         return Err(AppError::conflict(
             "illegalListingTransition",
             format!(
@@ -365,6 +374,7 @@ pub async fn update(
     caller.require_staff()?;
     let id = OpportunityId::parse(id).ok_or(AppError::NotFound)?;
     let requested = take_listing_status(&mut patch)?;
+    let caller = caller.clone();
     let build = move |current: &Opportunity| {
         let data =
             apply_patch(&OpportunityInput::from(current.data.data.clone()), patch)?.parse()?;
@@ -382,7 +392,7 @@ pub async fn update(
                 &expected,
                 |current| {
                     let (data, status) = build(current)?;
-                    relist(current, data, status)
+                    relist(current, data, status, &caller)
                 },
                 validate,
                 write,
@@ -393,6 +403,9 @@ pub async fn update(
                     ListingStatus::Published => "opportunity.published",
                     ListingStatus::Closed => "opportunity.closed",
                     ListingStatus::Archived => "opportunity.archived",
+                    ListingStatus::Draft if status == ListingStatus::Archived => {
+                        "opportunity.restored"
+                    }
                     ListingStatus::Draft => "opportunity.updated",
                 };
                 record(conn, opportunity_event(kind, &next))?;

@@ -225,6 +225,37 @@ async fn listing_moves_follow_the_lifecycle() {
         422,
     )
     .await;
+
+    // Archiving is not a dead end: an admin (not an officer) restores the listing as a draft,
+    // which is published again like any draft.
+    let body = problem(
+        app.patch(&path, app.officer(), &json!({"listingStatus": "draft"}))
+            .await,
+        403,
+    )
+    .await;
+    assert_eq!(body["code"], "forbidden");
+    let restored = app
+        .patch(&path, app.admin(), &json!({"listingStatus": "draft"}))
+        .await;
+    assert_eq!(restored.status(), 200);
+    let restored: Value = restored.json().await.unwrap();
+    assert_eq!(restored["listingStatus"], "draft");
+    problem(app.get(&path, As::Anonymous).await, 404).await;
+    let feed: Value = app
+        .get("/v1/events?type=opportunity.restored", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(feed["items"][0]["subjectId"], id.as_str());
+    assert_eq!(
+        app.patch(&path, app.officer(), &json!({"listingStatus": "published"}))
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(app.get(&path, As::Anonymous).await.status(), 200);
 }
 
 #[actix_web::test]
