@@ -81,6 +81,9 @@ pub struct InterestStageChangedData {
     /// Why, when the officer gave a reason.
     #[schema(max_length = 2000)]
     pub reason: Option<String>,
+    /// Present (true) when the move corrects a mistaken earlier one.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub correction: bool,
 }
 
 /// An event's payload as the JSON stored with it. Serializing these plain structs cannot fail
@@ -285,7 +288,20 @@ fn timeline_details(kind: EventKind) -> RefOr<Schema> {
                 .maximum(Some(100))
                 .into(),
         ),
-        EventKind::StageChanged | EventKind::NotesChanged => empty(),
+        EventKind::StageChanged => ObjectBuilder::new()
+            .schema_type(Type::Object)
+            .description(Some(
+                "`correction: true` when the move corrects a mistaken one.",
+            ))
+            .property(
+                "correction",
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            )
+            .additional_properties(Some(
+                utoipa::openapi::schema::AdditionalProperties::FreeForm(false),
+            ))
+            .into(),
+        EventKind::NotesChanged => empty(),
     }
 }
 

@@ -149,10 +149,16 @@ pub struct TransitionRequest {
     /// The stage to move to.
     #[schema(value_type = Stage)]
     pub to: String,
-    /// Why; required for a backward move and for `rejected`.
+    /// Why; required for a backward move, a move past more than one stage, `rejected` and a
+    /// correction.
     #[validate(length(min = 1, max = 2000))]
     #[schema(min_length = 1, max_length = 2000, example = "MoU signed in Baku")]
     pub reason: Option<String>,
+    /// Corrects a mistaken move (officers): the interest goes to `to` from any stage, final ones
+    /// included, whatever the usual moves; the correction is kept in the timeline beside the
+    /// move it corrects, and the furthest stage reached no longer counts the mistake.
+    #[serde(default)]
+    pub correction: bool,
 }
 
 /// An expression of interest.
@@ -369,16 +375,19 @@ pub fn location(id: &InterestId) -> String {
 }
 
 impl TransitionRequest {
-    /// The stage to move to, and the reason; every problem at once.
-    pub fn parse(self) -> Result<(Stage, Option<String>), AppError> {
+    /// The stage to move to, the reason and whether it corrects a mistake; every problem at once.
+    pub fn parse(self) -> Result<(Stage, Option<String>, bool), AppError> {
         let mut p = Problems::from_validation(self.validate());
         let to = p.take(
             "/to",
             Stage::parse(&self.to)
                 .ok_or_else(|| format!("{:?} is not a stage (see /v1/codelists/stage)", self.to)),
         );
+        if self.correction && self.reason.is_none() {
+            p.add("/reason", "a correction needs a reason");
+        }
         let to = p.finish(|| to)?;
-        Ok((to, self.reason))
+        Ok((to, self.reason, self.correction))
     }
 }
 

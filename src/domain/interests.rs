@@ -54,6 +54,15 @@ impl InterestData {
     }
 
     /// Moves to `to` at `now`, keeping what on-hold and the conversion figures need.
+    /// Puts the interest at `to`, correcting a mistaken move: the furthest stage becomes the
+    /// further of `to` and `reached`, what the interest had reached before that move.
+    pub fn correct_to(&mut self, to: Stage, reached: Stage, now: NaiveDateTime) {
+        self.held_stage = None;
+        self.furthest_stage = reached.further(to);
+        self.stage = to;
+        self.stage_changed_at = now;
+    }
+
     pub fn move_to(&mut self, to: Stage, now: NaiveDateTime) {
         self.held_stage = match to {
             Stage::OnHold => Some(self.stage),

@@ -218,6 +218,32 @@ impl Stage {
     }
 }
 
+impl Stage {
+    /// Checks a correction of a mistaken move, from `self` to `to`: any other stage but `onHold`
+    /// (a correction puts the interest where it should be; holding is an ordinary move), from any
+    /// stage, final ones included. The caller makes sure a reason is given.
+    pub fn check_correction(self, to: Stage) -> Result<(), MoveError> {
+        if to == self || to == Stage::OnHold {
+            let allowed = Stage::ALL
+                .into_iter()
+                .filter(|s| *s != self && *s != Stage::OnHold)
+                .collect();
+            return Err(MoveError::Illegal { allowed });
+        }
+        Ok(())
+    }
+
+    /// The further along the pipeline of two stages (`onHold`, `withdrawn` and `rejected` are
+    /// behind every pipeline stage).
+    pub fn further(self, other: Stage) -> Stage {
+        match (self.rank(), other.rank()) {
+            (Some(a), Some(b)) if b > a => other,
+            (None, Some(_)) => other,
+            _ => self,
+        }
+    }
+}
+
 /// Documented as a string enum whose description explains every value.
 impl utoipa::PartialSchema for Stage {
     fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
@@ -294,6 +320,19 @@ mod tests {
             Stage::Screening.check_move(Stage::Withdrawn, None, false),
             Ok(())
         );
+    }
+
+    #[test]
+    fn a_correction_may_leave_any_stage_for_any_other_but_on_hold() {
+        assert_eq!(
+            Stage::FinancialClose.check_correction(Stage::Engaged),
+            Ok(())
+        );
+        assert_eq!(Stage::Rejected.check_correction(Stage::Screening), Ok(()));
+        assert!(Stage::Engaged.check_correction(Stage::Engaged).is_err());
+        assert!(Stage::Engaged.check_correction(Stage::OnHold).is_err());
+        assert_eq!(Stage::Engaged.further(Stage::Screening), Stage::Engaged);
+        assert_eq!(Stage::Withdrawn.further(Stage::Screening), Stage::Screening);
     }
 
     #[test]

@@ -168,9 +168,12 @@ pub async fn update_interest(
 
 /// Move an interest to another stage.
 ///
-/// Officers make any legal move (409 with `allowedStages` otherwise; a backward move and `rejected`
-/// need a `reason`); an investor may only withdraw its own party's interest. The move is recorded
-/// in the timeline and emits `interest.stageChanged`. `If-Match` makes it conditional.
+/// Officers make any legal move (409 with `allowedStages` otherwise; a backward move, a move past
+/// more than one stage and `rejected` need a `reason`), and correct a mistaken move with
+/// `correction: true` and a reason, from any stage (409 `duplicateInterest` when the party is
+/// already back with another active interest); an investor may only withdraw its own party's
+/// interest. The move is recorded in the timeline and emits `interest.stageChanged` (with
+/// `correction: true` for a correction). `If-Match` makes it conditional.
 #[utoipa::path(
     tag = "interests",
     params(("id" = crate::domain::ids::InterestId, Path, description = "Interest id"), crate::api::headers::IdempotencyKeyHeader, crate::api::headers::IfMatchHeader),

@@ -302,6 +302,16 @@ pub fn update_stage(
     Ok(changed > 0)
 }
 
+/// The stages an interest was put at, oldest first (its creation, every move, every correction).
+pub fn stages_reached(conn: &mut DbConnection, id: &InterestId) -> QueryResult<Vec<String>> {
+    interest_events::table
+        .filter(interest_events::interest_id.eq(id.as_str()))
+        .filter(interest_events::to_stage.is_not_null())
+        .order(interest_events::id.asc())
+        .select(interest_events::to_stage.assume_not_null())
+        .load(conn)
+}
+
 pub fn get(conn: &mut DbConnection, id: &InterestId) -> QueryResult<Option<Interest>> {
     let row = interests::table
         .find(id.as_str())

@@ -473,14 +473,19 @@ pub async fn transition(
     request: TransitionRequest,
 ) -> Result<Reply, AppError> {
     let id = interest_id(caller, id)?;
-    let (to, reason) = request.parse()?;
+    let (to, reason, correction) = request.parse()?;
     let writer = caller.clone();
     let viewer = caller.clone();
+    let change = StageChange {
+        to,
+        reason,
+        correction,
+    };
     write_once(
         state,
         caller,
         key,
-        move |conn| move_stage(conn, &writer, &id, &expected, to, reason),
+        move |conn| move_stage(conn, &writer, &id, &expected, change),
         move |interest, _| {
             Reply::ok(
                 Some(interest.version),
@@ -515,19 +520,59 @@ fn refused_move(from: Stage, to: Stage, error: MoveError) -> AppError {
     }
 }
 
+/// A requested stage change: the stage, why, and whether it corrects a mistaken move.
+struct StageChange {
+    to: Stage,
+    reason: Option<String>,
+    correction: bool,
+}
+
+/// Where the interest goes: checked as an ordinary move, or as a correction (officers only;
+/// the furthest stage reached then leaves out the move being corrected).
+fn next_stage(
+    conn: &mut DbConnection,
+    caller: &Caller,
+    current: &Interest,
+    change: &StageChange,
+    now: chrono::NaiveDateTime,
+) -> Result<Interest, AppError> {
+    let (from, to) = (current.data.stage, change.to);
+    let mut next = current.clone();
+    if change.correction {
+        caller.require_staff()?;
+        from.check_correction(to)
+            .map_err(|e| refused_move(from, to, e))?;
+        // Every stage the interest was put at but the last (the mistake), and where it goes.
+        let mut reached = store::stages_reached(conn, &current.id)?;
+        reached.pop();
+        let before = reached
+            .iter()
+            .filter_map(|s| Stage::parse(s))
+            .fold(Stage::Expressed, Stage::further);
+        next.data.correct_to(to, before, now);
+    } else {
+        from.check_move(to, current.data.held_stage, change.reason.is_some())
+            .map_err(|e| refused_move(from, to, e))?;
+        next.data.move_to(to, now);
+    }
+    Ok(next)
+}
+
 /// The write of [`transition`].
 fn move_stage(
     conn: &mut DbConnection,
     caller: &Caller,
     id: &InterestId,
     expected: &Expected,
-    to: Stage,
-    reason: Option<String>,
+    change: StageChange,
 ) -> Result<Interest, AppError> {
     lock_row(conn, "interests", id.as_str())?;
     let current = visible_interest(conn, caller, id)?;
+    let (to, reason) = (change.to, change.reason.clone());
     if !caller.is_staff()
-        && (to != Stage::Withdrawn || caller.investor_party() != Some(&current.data.party_id))
+        && (to != Stage::Withdrawn
+            || change.correction
+            || caller.investor_party() != Some(&current.data.party_id))
     {
         return Err(AppError::Forbidden(
             "An investor may only withdraw an interest its own party leads.".into(),
@@ -535,23 +580,32 @@ fn move_stage(
     }
     expected.check(current.version)?;
     let from = current.data.stage;
-    from.check_move(to, current.data.held_stage, reason.is_some())
-        .map_err(|e| refused_move(from, to, e))?;
     let now = persistence::now();
     let seconds = (now - current.data.stage_changed_at).num_seconds();
-    let mut next = current.clone();
-    next.data.move_to(to, now);
+    let mut next = next_stage(conn, caller, &current, &change, now)?;
     next.updated_at = now;
     next.version += 1;
-    if !store::update_stage(conn, &next, current.version)? {
-        return Err(AppError::PreconditionFailed);
+    match store::update_stage(conn, &next, current.version) {
+        Ok(true) => {}
+        Ok(false) => return Err(AppError::PreconditionFailed),
+        // A correction back to an active stage while the party has another active interest.
+        Err(diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        )) => {
+            return Err(AppError::conflict(
+                "duplicateInterest",
+                "This party already has another active interest in this opportunity; withdraw that one first.",
+            ));
+        }
+        Err(other) => return Err(other.into()),
     }
-    let mut changed = timeline_entry(
-        &next,
-        caller,
-        EventKind::StageChanged,
-        serde_json::json!({}),
-    );
+    let details = if change.correction {
+        serde_json::json!({ "correction": true })
+    } else {
+        serde_json::json!({})
+    };
+    let mut changed = timeline_entry(&next, caller, EventKind::StageChanged, details);
     changed.from_stage = Some(from);
     changed.to_stage = Some(to);
     changed.seconds_in_stage = Some(seconds);
@@ -568,6 +622,7 @@ fn move_stage(
                 from,
                 to,
                 reason,
+                correction: change.correction,
             })
         }),
     )?;

@@ -1052,3 +1052,202 @@ async fn an_opportunity_filter_matching_nothing_is_an_empty_page_but_a_path_to_n
         problem(nested, 404).await;
     }
 }
+
+async fn correct(
+    app: &TestApp,
+    interest: &str,
+    who: As<'_>,
+    to: &str,
+    reason: Option<&str>,
+) -> reqwest::Response {
+    let mut body = json!({"to": to, "correction": true});
+    if let Some(reason) = reason {
+        body["reason"] = json!(reason);
+    }
+    app.post(&format!("/v1/interests/{interest}/transitions"), who, &body)
+        .await
+}
+
+/// Mistakes are not final: an officer corrects a slipped move with a reason, from any stage; the
+/// correction sits in the timeline beside the mistake, the feed says so, and the pipeline figures
+/// no longer count the stage the mistake reached.
+#[actix_web::test]
+async fn an_officer_corrects_a_mistaken_move_and_the_timeline_keeps_both() {
+    let app = spawn_app().await;
+    let opportunity = m6(&app).await;
+    let (investor, _) = app.investor("Government of Azerbaijan", "AZ").await;
+    let id = express(&app, &opportunity, &investor).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for stage in ["screening", "engaged"] {
+        assert_eq!(
+            transition(&app, &id, app.officer(), stage, None)
+                .await
+                .status(),
+            200
+        );
+    }
+    // The slip: engaged → financialClose, which now at least needs a reason.
+    let slip = transition(&app, &id, app.officer(), "financialClose", Some("closed")).await;
+    assert_eq!(slip.status(), 200);
+    // Without a correction nothing leaves financialClose.
+    problem(
+        transition(&app, &id, app.officer(), "engaged", Some("oops")).await,
+        409,
+    )
+    .await;
+    // A correction needs a reason, an officer, and a real destination.
+    let body = problem(
+        correct(&app, &id, app.officer(), "engaged", None).await,
+        422,
+    )
+    .await;
+    assert_eq!(pointers(&body), ["/reason"]);
+    problem(
+        correct(&app, &id, As::Key(&investor), "engaged", Some("mine")).await,
+        403,
+    )
+    .await;
+    problem(
+        correct(&app, &id, app.officer(), "onHold", Some("hold")).await,
+        409,
+    )
+    .await;
+    problem(
+        correct(&app, &id, app.officer(), "financialClose", Some("same")).await,
+        409,
+    )
+    .await;
+    let corrected = correct(
+        &app,
+        &id,
+        app.officer(),
+        "engaged",
+        Some("Clicked the wrong stage"),
+    )
+    .await;
+    assert_eq!(corrected.status(), 200);
+    let corrected: Value = corrected.json().await.unwrap();
+    assert_eq!(corrected["stage"], "engaged");
+
+    let timeline: Value = app
+        .get(&format!("/v1/interests/{id}/events"), app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let moves: Vec<(String, String, bool)> = timeline["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == "interest.stageChanged")
+        .map(|e| {
+            (
+                e["from"].as_str().unwrap().to_owned(),
+                e["to"].as_str().unwrap().to_owned(),
+                e["details"]["correction"] == true,
+            )
+        })
+        .collect();
+    assert_eq!(
+        moves,
+        [
+            ("expressed".into(), "screening".into(), false),
+            ("screening".into(), "engaged".into(), false),
+            ("engaged".into(), "financialClose".into(), false),
+            ("financialClose".into(), "engaged".into(), true),
+        ]
+    );
+    let feed: Value = app
+        .get("/v1/events?type=interest.stageChanged", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let last = feed["items"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["data"]["correction"], true, "{last}");
+    assert_eq!(last["data"]["reason"], "Clicked the wrong stage");
+
+    // The figures no longer count the mistaken financial close as reached.
+    let stats: Value = app
+        .get("/v1/stats/pipeline", app.officer())
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reached = |stage: &str| {
+        stats["conversion"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["from"] == stage)
+            .map(|c| c["reached"].as_i64().unwrap())
+            .unwrap_or(0)
+    };
+    assert_eq!(reached("engaged"), 1);
+    assert_eq!(reached("dueDiligence"), 0, "{stats}");
+    // And the interest goes on from where it should be.
+    assert_eq!(
+        transition(&app, &id, app.officer(), "dueDiligence", None)
+            .await
+            .status(),
+        200
+    );
+}
+
+/// A rejected or withdrawn interest can be corrected back too, unless the party has meanwhile
+/// expressed interest again (one active interest per party and opportunity).
+#[actix_web::test]
+async fn a_withdrawal_is_corrected_unless_the_party_is_already_back() {
+    let app = spawn_app().await;
+    let opportunity = m6(&app).await;
+    let (investor, _) = app.investor("Government of Azerbaijan", "AZ").await;
+    let first = express(&app, &opportunity, &investor).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        transition(&app, &first, As::Key(&investor), "withdrawn", None)
+            .await
+            .status(),
+        200
+    );
+    // Withdrawn is not a dead end for the party: it may express interest again.
+    let second = express(&app, &opportunity, &investor).await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_ne!(first, second);
+    let body = problem(
+        correct(
+            &app,
+            &first,
+            app.officer(),
+            "screening",
+            Some("withdrawn by mistake"),
+        )
+        .await,
+        409,
+    )
+    .await;
+    assert_eq!(body["code"], "duplicateInterest");
+    assert_eq!(
+        transition(&app, &second, As::Key(&investor), "withdrawn", None)
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        correct(
+            &app,
+            &first,
+            app.officer(),
+            "screening",
+            Some("withdrawn by mistake")
+        )
+        .await
+        .status(),
+        200
+    );
+}
