@@ -198,6 +198,11 @@ pub struct InterestResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(max_length = 10000)]
     pub notes: Option<String>,
+    /// The party's earlier interest in this opportunity, withdrawn or rejected, that this one
+    /// follows on from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<crate::domain::ids::InterestId>)]
+    pub previous_interest_id: Option<String>,
     #[serde(serialize_with = "crate::api::rfc3339")]
     pub stage_changed_at: DateTime<Utc>,
     #[serde(serialize_with = "crate::api::rfc3339")]
@@ -231,6 +236,7 @@ impl InterestResponse {
             } else {
                 None
             },
+            previous_interest_id: d.previous_interest_id.as_ref().map(|i| i.to_string()),
             stage_changed_at: utc(d.stage_changed_at),
             created_at: utc(interest.created_at),
             updated_at: utc(interest.updated_at),

@@ -33,6 +33,9 @@ pub struct InterestData {
     /// The furthest pipeline stage ever reached.
     pub furthest_stage: Stage,
     pub stage_changed_at: NaiveDateTime,
+    /// The party's earlier interest in the same opportunity, withdrawn or rejected, that this one
+    /// follows on from.
+    pub previous_interest_id: Option<InterestId>,
 }
 
 impl InterestData {
@@ -182,6 +185,7 @@ mod tests {
             held_stage: None,
             furthest_stage: Stage::Expressed,
             stage_changed_at: chrono::NaiveDateTime::default(),
+            previous_interest_id: None,
         }
     }
 

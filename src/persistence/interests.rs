@@ -37,6 +37,7 @@ struct InterestRow {
     created_at: NaiveDateTime,
     updated_at: NaiveDateTime,
     version: i32,
+    previous_interest_id: Option<String>,
 }
 
 fn stage(text: &str) -> QueryResult<Stage> {
@@ -68,6 +69,7 @@ impl InterestRow {
             created_at: interest.created_at,
             updated_at: interest.updated_at,
             version: interest.version,
+            previous_interest_id: d.previous_interest_id.as_ref().map(|i| i.to_string()),
         }
     }
 
@@ -98,6 +100,7 @@ impl InterestRow {
                 held_stage: self.held_stage.as_deref().map(stage).transpose()?,
                 furthest_stage: stage(&self.furthest_stage)?,
                 stage_changed_at: self.stage_changed_at,
+                previous_interest_id: self.previous_interest_id.map(InterestId::from_db),
             },
             created_at: self.created_at,
             updated_at: self.updated_at,
@@ -300,6 +303,24 @@ pub fn update_stage(
     ))
     .execute(conn)?;
     Ok(changed > 0)
+}
+
+/// The party's latest interest in the opportunity that was withdrawn or rejected, if any: what a
+/// new expression of interest follows on from.
+pub fn latest_closed(
+    conn: &mut DbConnection,
+    opportunity: &OpportunityId,
+    party: &PartyId,
+) -> QueryResult<Option<InterestId>> {
+    interests::table
+        .filter(interests::opportunity_id.eq(opportunity.as_str()))
+        .filter(interests::party_id.eq(party.as_str()))
+        .filter(interests::stage.eq_any([Stage::Withdrawn.as_str(), Stage::Rejected.as_str()]))
+        .order(interests::id.desc())
+        .select(interests::id)
+        .first::<String>(conn)
+        .optional()
+        .map(|id| id.map(InterestId::from_db))
 }
 
 /// The stages an interest was put at, oldest first (its creation, every move, every correction).

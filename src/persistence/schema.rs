@@ -149,6 +149,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         version -> Integer,
+        previous_interest_id -> Nullable<Text>,
     }
 }
 

@@ -239,7 +239,9 @@ fn express(
         return Err(AppError::invalid_field("/partyId", "no party has this id"));
     }
     let now = persistence::now();
+    let previous_interest_id = store::latest_closed(conn, &opportunity_id, &party_id)?;
     let data = InterestData {
+        previous_interest_id,
         opportunity_id,
         party_id,
         engagement_model: new.engagement_model,

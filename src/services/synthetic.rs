@@ -273,6 +273,7 @@ impl Generator {
                 Stage::Screening
             },
             stage_changed_at: self.now,
+            previous_interest_id: None,
         };
         stored(InterestId::generate(), data, self.now)
     }

@@ -1219,6 +1219,17 @@ async fn a_withdrawal_is_corrected_unless_the_party_is_already_back() {
         .unwrap()
         .to_owned();
     assert_ne!(first, second);
+    let second_view: Value = app
+        .get(&format!("/v1/interests/{second}"), As::Key(&investor))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        second_view["previousInterestId"],
+        first.as_str(),
+        "the new interest names the earlier one"
+    );
     let body = problem(
         correct(
             &app,

@@ -1,0 +1,1 @@
+ALTER TABLE interests DROP COLUMN previous_interest_id;
