@@ -84,6 +84,9 @@ pub struct InterestStageChangedData {
     /// Present (true) when the move corrects a mistaken earlier one.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub correction: bool,
+    /// Present (true) when an officer shared the reason with the parties involved.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub reason_shared: bool,
 }
 
 /// An event's payload as the JSON stored with it. Serializing these plain structs cannot fail
@@ -291,10 +294,14 @@ fn timeline_details(kind: EventKind) -> RefOr<Schema> {
         EventKind::StageChanged => ObjectBuilder::new()
             .schema_type(Type::Object)
             .description(Some(
-                "`correction: true` when the move corrects a mistaken one.",
+                "`correction: true` when the move corrects a mistaken one; `reasonShared: true` when an officer shared the reason with the parties.",
             ))
             .property(
                 "correction",
+                ObjectBuilder::new().schema_type(Type::Boolean),
+            )
+            .property(
+                "reasonShared",
                 ObjectBuilder::new().schema_type(Type::Boolean),
             )
             .additional_properties(Some(

@@ -37,6 +37,17 @@ impl From<&Event> for EventResponse {
     }
 }
 
+impl EventResponse {
+    /// The event as `viewer` may see it: its payload's restricted fields removed.
+    pub fn for_viewer(e: &Event, viewer: crate::domain::audience::Audience) -> Self {
+        let mut response = EventResponse::from(e);
+        if let Some(schema) = super::event_data::payload_schema(&e.kind) {
+            super::audience::redact(&schema, &mut response.data, viewer);
+        }
+        response
+    }
+}
+
 /// A page of the feed.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

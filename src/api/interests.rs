@@ -6,11 +6,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use validator::Validate;
 
+use super::audience;
 use super::money::{MoneyDto, money};
 use super::pagination::{CursorId, ListShape};
 use super::parse::{Problems, optional_id};
 use super::utc;
 use crate::domain::access::Caller;
+use crate::domain::audience::Audience;
 use crate::domain::codes::{EngagementModel, Role};
 use crate::domain::ids::{EventId, InterestId, OpportunityId, PartyId, PersonId};
 use crate::domain::interests::{Interest, InterestChanges, InterestEvent, NewInterest};
@@ -159,6 +161,10 @@ pub struct TransitionRequest {
     /// move it corrects, and the furthest stage reached no longer counts the mistake.
     #[serde(default)]
     pub correction: bool,
+    /// Shows the reason to the parties involved too (their timeline, feed and webhooks);
+    /// otherwise it is the officers' own.
+    #[serde(default)]
+    pub share_reason: bool,
 }
 
 /// An expression of interest.
@@ -177,10 +183,12 @@ pub struct InterestResponse {
     /// For `onHold`: the stage it will return to.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub held_stage: Option<Stage>,
-    /// Probability of closing, 0–100.
-    pub probability: i32,
-    /// Whether an officer set the probability (otherwise it follows the stage).
-    pub probability_overridden: bool,
+    /// Probability of closing, 0–100 (officers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability: Option<i32>,
+    /// Whether an officer set the probability, otherwise it follows the stage (officers only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub probability_overridden: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub indicative_amount: Option<MoneyDto>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -191,6 +199,7 @@ pub struct InterestResponse {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::domain::ids::PersonId>)]
     pub contact_person_id: Option<String>,
+    /// The officer in charge (officers only).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<crate::domain::ids::PersonId>)]
     pub assignee_id: Option<String>,
@@ -217,6 +226,9 @@ impl InterestResponse {
     /// The interest as `caller` may see it: investors never see officers' notes.
     pub fn for_caller(interest: &Interest, caller: &Caller) -> Self {
         let d = &interest.data;
+        // Only officers and the parties involved ever see an interest.
+        let viewer = Audience::of(caller, true);
+        let sees = |field: &str| audience::visible("InterestResponse", field, viewer, false);
         InterestResponse {
             id: interest.id.to_string(),
             opportunity_id: d.opportunity_id.to_string(),
@@ -224,18 +236,19 @@ impl InterestResponse {
             engagement_model: d.engagement_model,
             stage: d.stage,
             held_stage: d.held_stage,
-            probability: d.probability(),
-            probability_overridden: d.probability_override.is_some(),
+            probability: sees("probability").then(|| d.probability()),
+            probability_overridden: sees("probabilityOverridden")
+                .then_some(d.probability_override.is_some()),
             indicative_amount: d.indicative_amount.as_ref().map(MoneyDto::from),
             message: d.message.clone(),
             co_investor_ids: d.co_investor_ids.iter().map(|p| p.to_string()).collect(),
             contact_person_id: d.contact_person_id.as_ref().map(|p| p.to_string()),
-            assignee_id: d.assignee_id.as_ref().map(|p| p.to_string()),
-            notes: if caller.is_staff() {
-                d.notes.clone()
-            } else {
-                None
-            },
+            assignee_id: d
+                .assignee_id
+                .as_ref()
+                .filter(|_| sees("assigneeId"))
+                .map(|p| p.to_string()),
+            notes: d.notes.clone().filter(|_| sees("notes")),
             previous_interest_id: d.previous_interest_id.as_ref().map(|i| i.to_string()),
             stage_changed_at: utc(d.stage_changed_at),
             created_at: utc(interest.created_at),
@@ -272,14 +285,19 @@ pub struct InterestEventResponse {
     pub occurred_at: DateTime<Utc>,
 }
 
-impl From<&InterestEvent> for InterestEventResponse {
-    fn from(e: &InterestEvent) -> Self {
+impl InterestEventResponse {
+    /// The entry as `viewer` may see it: a reason only when the viewer may, or an officer
+    /// shared it with the party.
+    pub fn for_viewer(e: &InterestEvent, viewer: Audience) -> Self {
+        let shared = e.details.get("reasonShared") == Some(&serde_json::Value::Bool(true));
+        let reason_visible =
+            audience::visible("InterestStageChangedEntry", "reason", viewer, shared);
         InterestEventResponse {
             id: e.id.to_string(),
             kind: e.kind.as_str().to_owned(),
             from: e.from_stage,
             to: e.to_stage,
-            reason: e.reason.clone(),
+            reason: e.reason.clone().filter(|_| reason_visible),
             details: e.details.clone(),
             actor_key_id: e.actor_key_id.as_ref().map(|k| k.to_string()),
             actor_role: e.actor_role,
@@ -382,7 +400,7 @@ pub fn location(id: &InterestId) -> String {
 
 impl TransitionRequest {
     /// The stage to move to, the reason and whether it corrects a mistake; every problem at once.
-    pub fn parse(self) -> Result<(Stage, Option<String>, bool), AppError> {
+    pub fn parse(self) -> Result<(Stage, Option<String>, bool, bool), AppError> {
         let mut p = Problems::from_validation(self.validate());
         let to = p.take(
             "/to",
@@ -393,7 +411,7 @@ impl TransitionRequest {
             p.add("/reason", "a correction needs a reason");
         }
         let to = p.finish(|| to)?;
-        Ok((to, self.reason, self.correction))
+        Ok((to, self.reason, self.correction, self.share_reason))
     }
 }
 

@@ -4,6 +4,7 @@
 //! know neither actix nor diesel.
 
 pub mod api_keys;
+pub mod audience;
 pub mod codelists;
 pub mod event_data;
 pub mod events;

@@ -140,11 +140,6 @@ impl EventKind {
     pub fn parse(text: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|k| k.as_str() == text)
     }
-
-    /// Events only officers see (notes are officer-only).
-    pub fn is_internal(self) -> bool {
-        matches!(self, EventKind::NotesChanged)
-    }
 }
 
 /// One entry of an interest's timeline.

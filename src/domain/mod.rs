@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod api_keys;
+pub mod audience;
 pub mod codes;
 pub mod events;
 pub mod ids;

@@ -6,6 +6,7 @@ use super::auth::Caller;
 use super::extract::Query;
 use super::list_request;
 use crate::api::events::{EventPage, EventQuery, EventResponse};
+use crate::domain::audience::Audience;
 use crate::error::AppError;
 use crate::services::{self, AppState};
 
@@ -31,7 +32,11 @@ pub async fn list_events(
     let (events, next_cursor) =
         services::events::feed(&state, &caller, list_request(&request, query)).await?;
     Ok(HttpResponse::Ok().json(EventPage {
-        items: events.iter().map(EventResponse::from).collect(),
+        // Only events the caller may see are read; their payloads as its audience may see them.
+        items: events
+            .iter()
+            .map(|e| EventResponse::for_viewer(e, Audience::of(&caller, true)))
+            .collect(),
         next_cursor,
     }))
 }

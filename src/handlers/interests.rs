@@ -222,10 +222,12 @@ pub async fn list_interest_events(
 ) -> Result<HttpResponse, AppError> {
     let listed =
         services::interests::timeline(&state, &caller, &id, list_request(&request, query)).await?;
+    // Only officers and the parties involved ever see a timeline.
+    let viewer = crate::domain::audience::Audience::of(&caller, true);
     page_of(
         &state,
         listed,
-        |e| InterestEventResponse::from(e),
+        |e| InterestEventResponse::for_viewer(e, viewer),
         InterestEventPage::new,
     )
 }

@@ -24,6 +24,7 @@ pub fn finish(document: &mut Value) {
     response_headers(document);
     plain_text_inputs(document);
     webhooks_section(document);
+    audiences(document);
     pages_hold_at_most_a_page(document);
     walk_schemas(document, &mut bound_by_kind);
 }
@@ -140,6 +141,40 @@ fn webhooks_section(document: &mut Value) {
                 "default": { "description": "Not received: the delivery is retried." },
             },
         } });
+    }
+}
+
+/// Marks each field not everyone may see (`api::audience::RESTRICTED`) with `x-audience`, and
+/// each timeline entry type officers alone see, so the document tells an investor's integrator
+/// what it will never receive.
+fn audiences(document: &mut Value) {
+    use crate::api::audience::{RESTRICTED, entry_audience};
+    use crate::domain::audience::Audience;
+    use crate::domain::interests::EventKind;
+    for restricted in RESTRICTED {
+        let property = document
+            .pointer_mut(&format!(
+                "/components/schemas/{}/properties/{}",
+                restricted.schema, restricted.field
+            ))
+            .and_then(Value::as_object_mut);
+        if let Some(property) = property {
+            property.insert("x-audience".into(), json!(restricted.audience.as_str()));
+            if let Some(flag) = restricted.shared_by {
+                property.insert("x-audience-shared-by".into(), json!(flag));
+            }
+        }
+    }
+    for kind in EventKind::ALL {
+        let name = format!("{}Entry", crate::api::event_data::pascal(kind.as_str()));
+        let audience = entry_audience(*kind);
+        if audience != Audience::Party
+            && let Some(entry) = document["components"]["schemas"]
+                .get_mut(&name)
+                .and_then(Value::as_object_mut)
+        {
+            entry.insert("x-audience".into(), json!(audience.as_str()));
+        }
     }
 }
 
@@ -577,6 +612,27 @@ fn shape(headers: &mut Value) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each declared restriction names a property the document has, and is marked on it.
+    #[test]
+    fn every_restricted_field_is_a_property_of_the_document_and_marked() {
+        let document = crate::openapi::document();
+        for r in crate::api::audience::RESTRICTED {
+            let property = document
+                .pointer(&format!(
+                    "/components/schemas/{}/properties/{}",
+                    r.schema, r.field
+                ))
+                .unwrap_or_else(|| panic!("{}.{} is not in the document", r.schema, r.field));
+            assert_eq!(
+                property["x-audience"],
+                r.audience.as_str(),
+                "{}.{}",
+                r.schema,
+                r.field
+            );
+        }
+    }
 
     #[test]
     fn bounds_follow_the_kind_of_a_schema() {

@@ -443,14 +443,14 @@ pub fn append_event(conn: &mut DbConnection, event: &InterestEvent) -> QueryResu
 pub fn events(
     conn: &mut DbConnection,
     interest: &InterestId,
-    internal: bool,
+    hidden_kinds: &[&str],
     page: &PageRequest<()>,
 ) -> QueryResult<Vec<InterestEvent>> {
     let mut query = interest_events::table
         .filter(interest_events::interest_id.eq(interest.as_str()))
         .into_boxed();
-    if !internal {
-        query = query.filter(interest_events::kind.ne(EventKind::NotesChanged.as_str()));
+    if !hidden_kinds.is_empty() {
+        query = query.filter(interest_events::kind.ne_all(hidden_kinds.to_vec()));
     }
     let query = crate::keyset!(query, page, interest_events::id);
     query

@@ -3,6 +3,7 @@
 use super::events;
 use super::idempotency::write_once;
 use super::{AppState, fresh, replace};
+use crate::api::audience::entry_audience;
 use crate::api::event_data::{
     InterestCreatedData, InterestStageChangedData, InterestUpdatedData, data as event_data,
 };
@@ -15,8 +16,9 @@ use crate::api::pagination::{ListRequest, Listed};
 use crate::api::parse::apply_patch;
 use crate::api::reply::{IdempotencyKey, Reply};
 use crate::domain::access::Caller;
+use crate::domain::audience::Audience;
 use crate::domain::codes::ListingStatus;
-use crate::domain::events::{Audience, NewEvent};
+use crate::domain::events::{Audience as EventAudience, NewEvent};
 use crate::domain::ids::{EventId, InterestId, OpportunityId, PartyId};
 use crate::domain::interests::{
     EventKind, Interest, InterestChanges, InterestData, InterestEvent, InterestSort, NewInterest,
@@ -77,7 +79,7 @@ fn timeline_entry(
 fn interest_event(kind: &'static str, interest: &Interest, data: serde_json::Value) -> NewEvent {
     let mut parties = vec![interest.data.party_id.clone()];
     parties.extend(interest.data.co_investor_ids.iter().cloned());
-    events::event(kind, &interest.id, Audience::Parties(parties), data)
+    events::event(kind, &interest.id, EventAudience::Parties(parties), data)
 }
 
 /// The ids every interest event's data starts with: the interest, its opportunity, its lead.
@@ -439,24 +441,33 @@ fn record_changes(
     if before.notes != after.notes {
         changed.push((EventKind::NotesChanged, serde_json::json!({})));
     }
-    let public_changes: Vec<&str> = changed
-        .iter()
-        .filter(|(k, _)| !k.is_internal())
-        .map(|(k, _)| k.as_str())
-        .collect();
-    if !public_changes.is_empty() {
-        events::record(
-            conn,
-            interest_event("interest.updated", next, {
-                let (id, opportunity_id, party_id) = ids(next);
-                event_data(&InterestUpdatedData {
-                    id,
-                    opportunity_id,
-                    party_id,
-                    changes: public_changes,
-                })
-            }),
-        )?;
+    // The parties involved hear of the changes they may see; officers of the others too (notes
+    // go to the timeline only). Each audience gets its own event, so neither learns of the other's.
+    let named = |party_visible: bool| -> Vec<&'static str> {
+        changed
+            .iter()
+            .filter(|(k, _)| *k != EventKind::NotesChanged)
+            .filter(|(k, _)| (entry_audience(*k) == Audience::Party) == party_visible)
+            .map(|(k, _)| k.as_str())
+            .collect()
+    };
+    for party_visible in [true, false] {
+        let changes = named(party_visible);
+        if changes.is_empty() {
+            continue;
+        }
+        let (id, opportunity_id, party_id) = ids(next);
+        let payload = event_data(&InterestUpdatedData {
+            id,
+            opportunity_id,
+            party_id,
+            changes,
+        });
+        let mut event = interest_event("interest.updated", next, payload);
+        if !party_visible {
+            event.audience = EventAudience::Staff;
+        }
+        events::record(conn, event)?;
     }
     for (kind, details) in changed {
         store::append_event(conn, &timeline_entry(next, caller, kind, details))?;
@@ -475,13 +486,14 @@ pub async fn transition(
     request: TransitionRequest,
 ) -> Result<Reply, AppError> {
     let id = interest_id(caller, id)?;
-    let (to, reason, correction) = request.parse()?;
+    let (to, reason, correction, share_reason) = request.parse()?;
     let writer = caller.clone();
     let viewer = caller.clone();
     let change = StageChange {
         to,
         reason,
         correction,
+        share_reason,
     };
     write_once(
         state,
@@ -527,6 +539,8 @@ struct StageChange {
     to: Stage,
     reason: Option<String>,
     correction: bool,
+    /// The reason is shown to the parties involved too.
+    share_reason: bool,
 }
 
 /// Where the interest goes: checked as an ordinary move, or as a correction (officers only;
@@ -602,11 +616,13 @@ fn move_stage(
         }
         Err(other) => return Err(other.into()),
     }
-    let details = if change.correction {
-        serde_json::json!({ "correction": true })
-    } else {
-        serde_json::json!({})
-    };
+    let mut details = serde_json::json!({});
+    if change.correction {
+        details["correction"] = serde_json::json!(true);
+    }
+    if change.share_reason && reason.is_some() {
+        details["reasonShared"] = serde_json::json!(true);
+    }
     let mut changed = timeline_entry(&next, caller, EventKind::StageChanged, details);
     changed.from_stage = Some(from);
     changed.to_stage = Some(to);
@@ -625,6 +641,7 @@ fn move_stage(
                 to,
                 reason,
                 correction: change.correction,
+                reason_shared: change.share_reason && change.reason.is_some(),
             })
         }),
     )?;
@@ -648,7 +665,14 @@ pub async fn timeline(
         .db
         .run(move |conn| {
             visible_interest(conn, &caller, &id)?;
-            Ok::<_, AppError>(store::events(conn, &id, caller.is_staff(), &page)?)
+            // Entries of a kind the viewer may not see are not read at all.
+            let viewer = Audience::of(&caller, true);
+            let hidden: Vec<&str> = EventKind::ALL
+                .iter()
+                .filter(|k| !viewer.sees(entry_audience(**k)))
+                .map(|k| k.as_str())
+                .collect();
+            Ok::<_, AppError>(store::events(conn, &id, &hidden, &page)?)
         })
         .await?;
     Ok(Listed {

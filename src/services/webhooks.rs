@@ -430,10 +430,20 @@ async fn deliver(state: &AppState, claimed: Claimed) {
             return;
         }
     };
+    // An investor's subscription receives what its party may see; an officer's, everything.
+    let viewer = if claimed.webhook.data.owner_party_id.is_some() {
+        crate::domain::audience::Audience::Party
+    } else {
+        crate::domain::audience::Audience::Internal
+    };
+    let mut data = event.data.clone();
+    if let Some(schema) = crate::api::event_data::payload_schema(&event.kind) {
+        crate::api::audience::redact(&schema, &mut data, viewer);
+    }
     let body = serde_json::json!({
         "type": event.kind,
         "timestamp": crate::api::utc(event.occurred_at),
-        "data": event.data,
+        "data": data,
     })
     .to_string();
     let started = Instant::now();

@@ -11,6 +11,7 @@ macro_rules! report {
 }
 
 mod api_keys;
+mod audiences;
 mod contract;
 mod exchange;
 mod foundation;
